@@ -1,0 +1,52 @@
+#pragma once
+// The gateway's HTTP application: routes, authentication, the CONTRACT §2 conventions (JSON
+// errors, Idempotency-Key, pagination, Request-Id, traceparent), metrics and access logs. The
+// listener calls `handle` for every request; sandbox adapters call it in-process too.
+#include "gateway/api/authenticator.hpp"
+#include "gateway/api/router.hpp"
+#include "gateway/server/http_types.hpp"
+#include "gateway/service/admin_service.hpp"
+#include "gateway/service/checkout_service.hpp"
+#include "webhooks/inbound/receiver.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace mg::api {
+
+struct AppDeps {
+  store::Store& store;
+  service::CheckoutService& checkouts;
+  service::AdminService& admin;
+  service::AdapterManager& adapters;
+  webhooks::Receiver& receiver;
+  const Authenticator& auth;
+  std::string version = "0.1.0";
+};
+
+class App {
+ public:
+  explicit App(AppDeps deps);
+
+  Task<http::Response> handle(http::Request& req);
+  // While draining, /readyz answers 503 so load balancers stop sending traffic.
+  void set_draining(bool draining) { draining_ = draining; }
+
+ private:
+  void add_ops_routes();
+  void add_checkout_routes();
+  void add_admin_routes();
+
+  AppDeps deps_;
+  Router router_;
+  std::atomic<bool> draining_{false};
+};
+
+// Helpers shared by the route files.
+http::Response json_response(int status, std::string body);
+http::Response json_response(int status, const boost::json::object& body);
+Result<store::ListQuery> list_query(const http::Request& req);
+Result<boost::json::object> json_body(const http::Request& req);
+
+}  // namespace mg::api

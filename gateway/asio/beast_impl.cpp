@@ -1,0 +1,2 @@
+// Separate compilation of Beast (BOOST_BEAST_SEPARATE_COMPILATION).
+#include <boost/beast/src.hpp>

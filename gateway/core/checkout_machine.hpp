@@ -1,0 +1,104 @@
+#pragma once
+// The checkout and fulfillment state machines as pure functions. Each takes the checkout as
+// stored, applies one fact or request, and returns the events and jobs it causes; the caller
+// writes state, events and jobs in one transaction. Facts only ever move things forward: a late
+// or repeated webhook changes nothing, and money facts are never lost (a payment that succeeds
+// after a cancel is refunded automatically).
+#include "gateway/core/error.hpp"
+#include "gateway/core/model.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mg::core {
+
+int rank(CheckoutStatus s) noexcept;
+int rank(PaymentStatus s) noexcept;
+int rank(FulfillmentStatus s) noexcept;
+
+// Whether a fact may move the status from `from` to `to` (strictly forward, legal edge).
+bool can_advance(PaymentStatus from, PaymentStatus to) noexcept;
+bool can_advance(FulfillmentStatus from, FulfillmentStatus to) noexcept;
+
+// The status the checkout's facts (payment, refunds, fulfillments, cancellation) add up to.
+CheckoutStatus derive_status(const Checkout& c) noexcept;
+
+// The CONTRACT §6 event type announcing a checkout status, or empty when none is defined for it.
+std::string_view status_event_type(CheckoutStatus s) noexcept;
+
+// What a payment processor says about the payment (webhook, poll, or the create call's reply).
+struct PaymentFact {
+  PaymentStatus status = PaymentStatus::processing;
+  std::string reference;
+  std::optional<ClientAction> client_action;
+  std::string failure_code;
+  std::string failure_message;
+  std::map<std::string, std::string> partner_data;  // merged into Payment::partner_data
+};
+
+// What a processor says about a refund. `refund_id` is merchgate's id when the processor echoes
+// it; otherwise the refund is found by `reference`, or recorded as new (made outside merchgate).
+struct RefundFact {
+  std::string refund_id;
+  std::string reference;
+  RefundStatus status = RefundStatus::succeeded;
+  std::int64_t amount = 0;
+  std::string failure_message;
+};
+
+struct DisputeFact {
+  std::string reference;
+  bool closed = false;
+  std::string status;  // "open", "won", "lost", ...
+  std::int64_t amount = 0;
+  std::string reason;
+};
+
+// What a merch partner says about an order.
+struct FulfillmentFact {
+  FulfillmentStatus status = FulfillmentStatus::submitted;
+  std::string reference;
+  std::vector<Shipment> shipments;  // every package known so far; merged by tracking number
+  std::string failure_code;
+  std::string failure_message;
+};
+
+// A new checkout: `checkout.created` and the payment.create job.
+Effects checkout_created(Checkout& c, Timestamp now);
+
+Effects apply_payment_fact(Checkout& c, const PaymentFact& fact, Timestamp now);
+Effects apply_refund_fact(Checkout& c, const RefundFact& fact, Timestamp now);
+Effects apply_dispute_fact(Checkout& c, const DisputeFact& fact, Timestamp now);
+Effects apply_fulfillment_fact(Checkout& c, std::string_view fulfillment_id,
+                               const FulfillmentFact& fact, Timestamp now);
+
+// The outcome of merchgate's own create-payment call.
+Effects record_payment_created(Checkout& c, std::string_view processor, const PaymentFact& fact,
+                               std::vector<PaymentAttempt> attempts, Timestamp now);
+// Creating the payment failed everywhere it was tried: the checkout is payment_failed.
+Effects record_payment_not_created(Checkout& c, std::string_view code, std::string_view message,
+                                   std::vector<PaymentAttempt> attempts, Timestamp now);
+// The partner took the order (or found it by our external id after a retry).
+Effects record_fulfillment_placed(Checkout& c, std::string_view fulfillment_id,
+                                  const FulfillmentFact& fact, Timestamp now);
+// The processor refused a refund outright (not pending): refund.failed.
+Effects record_refund_refused(Checkout& c, std::string_view refund_id, std::string_view message,
+                              Timestamp now);
+
+// App requests. Errors are 409 (invalid_state) or 422 with `param`, and leave `c` unchanged.
+Result<Effects> request_cancel(Checkout& c, Timestamp now);
+// On success `refund_id` is the new refund's id.
+Result<Effects> request_refund(Checkout& c, std::int64_t amount, std::string reason,
+                               Timestamp now, std::string& refund_id);
+
+// The amount still refundable: total minus succeeded and pending refunds.
+std::int64_t refundable(const Checkout& c) noexcept;
+
+// A serial key shared by all payment jobs of one checkout, so a refund never overtakes a cancel.
+std::string payment_serial_key(std::string_view checkout_id);
+
+}  // namespace mg::core

@@ -1,0 +1,117 @@
+// merchgate serve|migrate|check-config --config FILE (CONTRACT §1).
+#include "adapters/adapter.hpp"
+#include "adapters/schema.hpp"
+#include "config/config.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/log/log.hpp"
+#include "gateway/store/store.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+namespace {
+
+const char* getenv_wrapper(const char* name) { return std::getenv(name); }
+
+// Start-up errors: one line each, exit 2.
+int fail(const std::vector<std::string>& problems) {
+  for (const auto& p : problems) std::fprintf(stderr, "merchgate: %s\n", p.c_str());
+  return 2;
+}
+
+int fail(const std::string& problem) { return fail(std::vector<std::string>{problem}); }
+
+std::vector<std::string> check_seed_adapters(const mg::config::Config& c) {
+  std::vector<std::string> problems;
+  mg::adapters::Registry registry;
+  mg::adapters::register_builtin_adapters(registry);
+  const auto* list = c.seed.if_contains("adapters");
+  if (!list || !list->is_array()) return problems;
+  for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+    const auto& item = list->as_array()[i];
+    if (!item.is_object()) continue;
+    const auto& o = item.as_object();
+    std::string prefix = "seed.adapters[" + std::to_string(i) + "]";
+    const auto* type = o.if_contains("type");
+    const mg::adapters::AdapterType* t =
+        type && type->is_string() ? registry.find(type->as_string()) : nullptr;
+    if (!t) {
+      problems.push_back(prefix + ".type: unknown adapter type; known types: " + registry.names());
+      continue;
+    }
+    for (std::string_view part : {"credentials", "settings"}) {
+      const auto* schema = t->schema.if_contains(part);
+      const auto* value = o.if_contains(part);
+      if (!schema || !value) continue;
+      auto r = mg::adapters::validate_against_schema(*value, schema->as_object(),
+                                                     prefix + "." + std::string(part));
+      if (!r) problems.push_back(r.error().param + ": " + r.error().message);
+    }
+  }
+  return problems;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"merchgate: in-app checkout and merch fulfillment gateway"};
+  cli.require_subcommand(1);
+  std::string config_path;
+  std::string ready_file;
+
+  auto* serve = cli.add_subcommand("serve", "run the gateway until SIGTERM/SIGINT");
+  serve->add_option("--config", config_path, "config file (JSON)")->required();
+  serve->add_option("--ready-file", ready_file,
+                    "write host:port here once listening (for scripts and tests)");
+  auto* migrate = cli.add_subcommand("migrate", "apply storage migrations and exit");
+  migrate->add_option("--config", config_path, "config file (JSON)")->required();
+  auto* check = cli.add_subcommand("check-config", "validate a config file");
+  check->add_option("--config", config_path, "config file (JSON)")->required();
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 2;
+  }
+
+  auto loaded = mg::config::load(config_path, getenv_wrapper);
+  if (*check) {
+    auto problems = loaded.problems;
+    if (problems.empty()) {
+      for (auto& p : check_seed_adapters(loaded.config)) problems.push_back(std::move(p));
+    }
+    if (!problems.empty()) return fail(problems);
+    std::printf("%s: ok\n", config_path.c_str());
+    return 0;
+  }
+  if (!loaded.problems.empty()) return fail(loaded.problems);
+  const mg::config::Config& config = loaded.config;
+  mg::log::configure(config.log_format, config.log_level);
+
+  if (*migrate) {
+    auto store = mg::store::open_store(config.storage);
+    if (!store) return fail(store.error().message);
+    auto version = (*store)->migrate();
+    if (!version) return fail(version.error().message);
+    std::printf("storage %s at schema version %d\n", config.storage.url.c_str(), *version);
+    (*store)->close();
+    return 0;
+  }
+
+  auto gateway = mg::Gateway::create(config);
+  if (!gateway) return fail(gateway.error().message);
+  if (auto listening = (*gateway)->listen(); !listening) {
+    (*gateway)->stop();
+    return fail(listening.error().message);
+  }
+  (*gateway)->start();
+  if (!ready_file.empty()) {
+    std::ofstream out(ready_file, std::ios::trunc);
+    out << config.listen_host << ":" << (*gateway)->port() << "\n";
+  }
+  (*gateway)->run_until_signal();
+  return 0;
+}

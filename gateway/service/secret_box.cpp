@@ -1,0 +1,80 @@
+#include "gateway/service/secret_box.hpp"
+
+#include "gateway/core/crypto.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace mg::service {
+namespace bj = boost::json;
+
+Result<SecretBox> SecretBox::from_base64(std::string_view base64_key) {
+  auto key = core::base64_decode(base64_key);
+  if (!key || key->size() != 32) {
+    return make_error(errc::invalid_field,
+                      "MERCHGATE_MASTER_KEY must be 32 random bytes in base64 (openssl rand "
+                      "-base64 32)",
+                      "MERCHGATE_MASTER_KEY");
+  }
+  SecretBox box;
+  box.key_ = std::move(*key);
+  return box;
+}
+
+Result<std::string> SecretBox::seal(const bj::object& credentials,
+                                    std::string_view adapter_id) const {
+  if (credentials.empty()) return std::string();
+  if (key_.empty()) {
+    return make_error(errc::unprocessable,
+                      "credentials cannot be stored without MERCHGATE_MASTER_KEY: merchgate keeps "
+                      "partner credentials encrypted at rest and has no key to encrypt them with",
+                      "credentials");
+  }
+  std::string aad = "merchgate/adapter/" + std::string(adapter_id);
+  return core::aes256gcm_seal(key_, bj::serialize(credentials), aad);
+}
+
+Result<bj::object> SecretBox::open(std::string_view sealed, std::string_view adapter_id) const {
+  if (sealed.empty()) return bj::object{};
+  if (key_.empty()) {
+    return make_error(errc::unavailable,
+                      "adapter '" + std::string(adapter_id) +
+                          "' has stored credentials but MERCHGATE_MASTER_KEY is not set");
+  }
+  std::string aad = "merchgate/adapter/" + std::string(adapter_id);
+  auto plain = core::aes256gcm_open(key_, sealed, aad);
+  if (!plain) {
+    return make_error(errc::unavailable,
+                      "credentials of adapter '" + std::string(adapter_id) +
+                          "' do not decrypt: wrong MERCHGATE_MASTER_KEY?");
+  }
+  boost::system::error_code ec;
+  bj::value v = bj::parse(*plain, ec);
+  if (ec || !v.is_object()) {
+    return make_error(errc::internal, "stored credentials are not a JSON object");
+  }
+  return std::move(v.as_object());
+}
+
+std::string redact(std::string_view secret) {
+  if (secret.size() < 12) return "…";
+  // Keep a recognisable prefix (sk_live_, whsec_) and the last four characters.
+  std::size_t prefix = 0;
+  auto underscore = secret.find_last_of('_', 8);
+  if (underscore != std::string_view::npos && underscore < 9) prefix = underscore + 1;
+  return std::string(secret.substr(0, prefix)) + "…" + std::string(secret.substr(secret.size() - 4));
+}
+
+bj::object redact_all(const bj::object& credentials) {
+  bj::object out;
+  for (const auto& kv : credentials) {
+    if (kv.value().is_string()) {
+      out[kv.key()] = redact(kv.value().as_string());
+    } else {
+      out[kv.key()] = "…";
+    }
+  }
+  return out;
+}
+
+}  // namespace mg::service

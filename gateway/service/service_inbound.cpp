@@ -1,0 +1,296 @@
+// Partner webhooks: stored durably (deduplicated on adapter + partner event id) and applied in
+// the same transaction when their checkout is known; otherwise applied later by a job. And the
+// reconciler, which asks partners about anything that went quiet.
+#include "gateway/core/checkout_machine.hpp"
+#include "gateway/core/metrics.hpp"
+#include "gateway/log/log.hpp"
+#include "gateway/service/checkout_service.hpp"
+#include "gateway/service/service_internal.hpp"
+#include "gateway/store/async.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+namespace mg::service {
+namespace bj = boost::json;
+using adapters::InboundEvent;
+
+namespace detail {
+namespace {
+
+// Whether `adapter_id` may speak about this checkout's payment.
+bool owns_payment(const core::Checkout& c, std::string_view adapter_id) {
+  if (!c.payment.processor.empty()) return c.payment.processor == adapter_id;
+  return std::find(c.payment.candidates.begin(), c.payment.candidates.end(), adapter_id) !=
+         c.payment.candidates.end();
+}
+
+std::optional<std::string> find_target(store::WriteTx& tx, std::string_view adapter_id,
+                                       const InboundEvent& e) {
+  if (!e.fulfillment_id.empty()) {
+    if (auto id = tx.checkout_by_reference(store::ref_kind::fulfillment, adapter_id, e.fulfillment_id)) {
+      return id;
+    }
+  }
+  if (!e.order_reference.empty()) {
+    if (auto id = tx.checkout_by_reference(store::ref_kind::order, adapter_id, e.order_reference)) {
+      return id;
+    }
+  }
+  if (!e.payment_reference.empty()) {
+    if (auto id = tx.checkout_by_reference(store::ref_kind::payment, adapter_id, e.payment_reference)) {
+      return id;
+    }
+  }
+  if (e.refund && !e.refund->reference.empty()) {
+    if (auto id = tx.checkout_by_reference(store::ref_kind::refund, adapter_id, e.refund->reference)) {
+      return id;
+    }
+  }
+  if (!e.checkout_id.empty()) return e.checkout_id;  // verified against ownership below
+  return std::nullopt;
+}
+
+}  // namespace
+
+Applied apply_inbound_event(store::WriteTx& tx, std::string_view adapter_id,
+                            const InboundEvent& e, core::Timestamp now) {
+  Applied out;
+  if (e.kind == InboundEvent::Kind::ignored) {
+    out.outcome = ApplyOutcome::ignored;
+    out.note = "event type not used by merchgate";
+    return out;
+  }
+  auto target = find_target(tx, adapter_id, e);
+  if (!target) return out;  // no_target: maybe it arrived before the call that names it returned
+  auto c = tx.lock_checkout(*target);
+  if (!c) return out;
+  out.checkout_id = c->id;
+  core::Effects fx;
+  switch (e.kind) {
+    case InboundEvent::Kind::payment:
+    case InboundEvent::Kind::refund:
+    case InboundEvent::Kind::dispute:
+      if (!owns_payment(*c, adapter_id)) {
+        out.outcome = ApplyOutcome::ignored;
+        out.note = "checkout " + c->id + " is not paid through " + std::string(adapter_id);
+        return out;
+      }
+      if (c->payment.processor.empty()) c->payment.processor = std::string(adapter_id);
+      if (e.kind == InboundEvent::Kind::payment && e.payment) {
+        fx = core::apply_payment_fact(*c, *e.payment, now);
+      } else if (e.kind == InboundEvent::Kind::refund && e.refund) {
+        fx = core::apply_refund_fact(*c, *e.refund, now);
+      } else if (e.dispute) {
+        fx = core::apply_dispute_fact(*c, *e.dispute, now);
+      }
+      if (e.action == "capture") {
+        fx.jobs.push_back({"payment.capture", c->id, {}, core::payment_serial_key(c->id), 0});
+      } else if (e.action == "sync") {
+        fx.jobs.push_back({std::string(core::job_kind::payment_sync), c->id, {},
+                           core::payment_serial_key(c->id), 0});
+      }
+      break;
+    case InboundEvent::Kind::fulfillment: {
+      const core::Fulfillment* f = nullptr;
+      for (const auto& x : c->fulfillments) {
+        bool same = (!e.fulfillment_id.empty() && x.id == e.fulfillment_id) ||
+                    (!e.order_reference.empty() && x.reference == e.order_reference);
+        if (same && x.adapter == adapter_id) f = &x;
+      }
+      if (!f) {
+        out.outcome = ApplyOutcome::ignored;
+        out.note = "no fulfillment of checkout " + c->id + " at " + std::string(adapter_id) +
+                   " matches";
+        return out;
+      }
+      std::string fid = f->id;
+      if (e.fulfillment) fx = core::apply_fulfillment_fact(*c, fid, *e.fulfillment, now);
+      if (e.action == "sync") {
+        fx.jobs.push_back({std::string(core::job_kind::fulfillment_sync), c->id,
+                           {{"fulfillment", fid}}, fid, 0});
+      }
+      break;
+    }
+    case InboundEvent::Kind::ignored: break;
+  }
+  persist(tx, *c, fx, now);
+  out.outcome = ApplyOutcome::applied;
+  out.effects = std::move(fx);
+  return out;
+}
+
+}  // namespace detail
+
+Task<Result<void>> CheckoutService::accept_inbound(std::string adapter_id,
+                                                   std::vector<InboundEvent> events) {
+  core::Timestamp now = clock_.now();
+  core::Effects all;
+  struct Seen {
+    std::string id;
+    std::string type;
+    std::string outcome;
+    std::string checkout;
+  };
+  std::vector<Seen> seen;
+  auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
+    all = {};
+    seen.clear();
+    for (const auto& e : events) {
+      store::InboundWebhook w;
+      w.adapter_id = adapter_id;
+      w.partner_event_id = e.partner_event_id;
+      w.event_type = e.type;
+      w.checkout_id = e.checkout_id;
+      w.body = bj::serialize(adapters::to_json(e));
+      w.received_at = now;
+      if (!tx.insert_inbound(w)) {
+        seen.push_back({e.partner_event_id, e.type, "duplicate", e.checkout_id});
+        continue;
+      }
+      auto applied = detail::apply_inbound_event(tx, adapter_id, e, now);
+      switch (applied.outcome) {
+        case detail::ApplyOutcome::applied:
+          tx.set_inbound_status(w.id, store::InboundStatus::applied, {}, applied.checkout_id, now);
+          all.append(std::move(applied.effects));
+          seen.push_back({e.partner_event_id, e.type, "applied", applied.checkout_id});
+          break;
+        case detail::ApplyOutcome::ignored:
+          tx.set_inbound_status(w.id, store::InboundStatus::ignored, applied.note,
+                                applied.checkout_id, now);
+          seen.push_back({e.partner_event_id, e.type, "ignored", applied.checkout_id});
+          break;
+        case detail::ApplyOutcome::no_target:
+          // Kept and tried again shortly: the webhook may have overtaken the call naming it.
+          tx.enqueue_jobs({{std::string(core::job_kind::inbound_apply), e.checkout_id,
+                            {{"inbound", w.id}}, {}, now + 2000}},
+                          now);
+          seen.push_back({e.partner_event_id, e.type, "pending", e.checkout_id});
+          break;
+      }
+    }
+    return true;
+  });
+  if (!r) co_return r.error();
+  for (const auto& s : seen) {
+    metrics::counter_add("merchgate_webhooks_received_total",
+                         {{"adapter", adapter_id}, {"outcome", s.outcome}});
+    log::info("webhook.received", {{"adapter", adapter_id}, {"partner_event", s.id},
+                                   {"type", s.type}, {"outcome", s.outcome},
+                                   {"checkout", s.checkout}});
+  }
+  observe(all);
+  co_return Result<void>{};
+}
+
+Task<void> CheckoutService::job_inbound_apply(store::Job& job) {
+  const auto* idv = job.payload.if_contains("inbound");
+  std::int64_t inbound_id = idv && idv->is_int64() ? idv->as_int64() : 0;
+  core::Timestamp now = clock_.now();
+  core::Effects fx;
+  bool give_up = job.attempts >= 12;  // about an hour of backoff
+  auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<std::string> {
+    auto w = tx.inbound(inbound_id);
+    if (!w || w->status != store::InboundStatus::pending) {
+      tx.complete_job(job.id, now);
+      return std::string("done");
+    }
+    boost::system::error_code ec;
+    bj::value v = bj::parse(w->body, ec);
+    auto e = (!ec && v.is_object()) ? adapters::inbound_event_from_json(v.as_object()) : std::nullopt;
+    if (!e) {
+      tx.set_inbound_status(w->id, store::InboundStatus::ignored, "unreadable stored event", {}, now);
+      tx.complete_job(job.id, now);
+      return std::string("ignored");
+    }
+    auto applied = detail::apply_inbound_event(tx, w->adapter_id, *e, now);
+    switch (applied.outcome) {
+      case detail::ApplyOutcome::applied:
+        tx.set_inbound_status(w->id, store::InboundStatus::applied, {}, applied.checkout_id, now);
+        fx = std::move(applied.effects);
+        tx.complete_job(job.id, now);
+        return std::string("applied");
+      case detail::ApplyOutcome::ignored:
+        tx.set_inbound_status(w->id, store::InboundStatus::ignored, applied.note,
+                              applied.checkout_id, now);
+        tx.complete_job(job.id, now);
+        return std::string("ignored");
+      case detail::ApplyOutcome::no_target:
+        if (give_up) {
+          tx.set_inbound_status(w->id, store::InboundStatus::ignored,
+                                "no checkout matches this event", {}, now);
+          tx.complete_job(job.id, now);
+          return std::string("ignored");
+        }
+        tx.retry_job(job.id, now + backoff(job.attempts).count(), "no checkout matches yet", now);
+        return std::string("waiting");
+    }
+    return std::string("done");
+  });
+  if (!r) {
+    log::error("job.commit_failed", {{"job", job.id}, {"kind", job.kind}, {"error", r.error().message}});
+    co_return;
+  }
+  observe(fx);
+}
+
+Task<int> CheckoutService::reconcile_once() {
+  core::Timestamp now = clock_.now();
+  std::int64_t pay_after = options_.stale_payment_after.count();
+  std::int64_t order_after = options_.stale_order_after.count();
+  auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<int> {
+    int queued = 0;
+    // A sync job is due when no job of that kind is queued or finished within the deadline.
+    auto recently = [&](const std::vector<store::Job>& jobs, std::string_view kind,
+                        std::string_view fulfillment, std::int64_t within) {
+      return std::any_of(jobs.begin(), jobs.end(), [&](const store::Job& j) {
+        if (j.kind != kind) return false;
+        if (!fulfillment.empty()) {
+          const auto* f = j.payload.if_contains("fulfillment");
+          if (!f || !f->is_string() || f->as_string() != fulfillment) return false;
+        }
+        return j.state == store::JobState::queued || j.updated_at > now - within;
+      });
+    };
+    std::vector<core::JobSpec> specs;
+    for (const auto& c : tx.stale_checkouts({"requires_payment"}, now - pay_after, 200)) {
+      if (c.payment.reference.empty()) continue;
+      auto jobs = tx.jobs_for_checkout(c.id);
+      if (recently(jobs, core::job_kind::payment_sync, {}, pay_after) ||
+          recently(jobs, core::job_kind::payment_create, {}, pay_after)) {
+        continue;
+      }
+      specs.push_back({std::string(core::job_kind::payment_sync), c.id, {},
+                       core::payment_serial_key(c.id), 0});
+    }
+    for (const auto& c : tx.stale_checkouts({"paid", "fulfilling", "partially_refunded"},
+                                            now - order_after, 200)) {
+      auto jobs = tx.jobs_for_checkout(c.id);
+      for (const auto& f : c.fulfillments) {
+        bool open = f.status == core::FulfillmentStatus::submitted ||
+                    f.status == core::FulfillmentStatus::in_production ||
+                    f.status == core::FulfillmentStatus::shipped;
+        if (!open || f.updated_at > now - order_after) continue;
+        if (recently(jobs, core::job_kind::fulfillment_sync, f.id, order_after)) continue;
+        specs.push_back({std::string(core::job_kind::fulfillment_sync), c.id,
+                         {{"fulfillment", f.id}}, f.id, 0});
+      }
+    }
+    if (!specs.empty()) tx.enqueue_jobs(specs, now);
+    queued = static_cast<int>(specs.size());
+    return queued;
+  });
+  if (!r) {
+    log::error("reconcile.failed", {{"error", r.error().message}});
+    co_return 0;
+  }
+  if (*r > 0) {
+    log::info("reconcile.queued", {{"jobs", *r}});
+    notify();
+  }
+  co_return *r;
+}
+
+}  // namespace mg::service

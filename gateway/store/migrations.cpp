@@ -1,0 +1,137 @@
+#include "gateway/store/migrations.hpp"
+
+#include <array>
+
+namespace mg::store::sqlite {
+namespace {
+
+// Never edit a migration that has shipped: add a new one.
+constexpr std::string_view kInitial = R"sql(
+CREATE TABLE sellers (
+  id TEXT PRIMARY KEY,
+  doc TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE products (
+  sku TEXT PRIMARY KEY,
+  seller TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  grp TEXT,
+  doc TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX products_by_seller ON products (seller, sku);
+CREATE TABLE adapters (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  base_url TEXT,
+  credentials BLOB,
+  settings TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE config (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE checkouts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  seller TEXT NOT NULL,
+  status TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX checkouts_by_status ON checkouts (status, updated_at);
+CREATE INDEX checkouts_by_seller ON checkouts (seller, seq);
+CREATE TABLE partner_refs (
+  kind TEXT NOT NULL,
+  adapter_id TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  checkout_id TEXT NOT NULL,
+  PRIMARY KEY (kind, adapter_id, reference)
+) WITHOUT ROWID;
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  checkout_id TEXT,
+  created_at INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX events_by_checkout ON events (checkout_id, seq);
+CREATE INDEX events_by_type ON events (type, seq);
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  checkout_id TEXT,
+  serial_key TEXT,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL,
+  run_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state = 'queued';
+CREATE INDEX jobs_serial ON jobs (serial_key, id) WHERE state = 'queued';
+CREATE INDEX jobs_by_checkout ON jobs (checkout_id, id);
+CREATE INDEX jobs_done ON jobs (updated_at) WHERE state = 'done';
+CREATE TABLE inbound_webhooks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  adapter_id TEXT NOT NULL,
+  partner_event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  checkout_id TEXT,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT,
+  received_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (adapter_id, partner_event_id)
+);
+CREATE INDEX inbound_by_checkout ON inbound_webhooks (checkout_id, id);
+CREATE TABLE idempotency_keys (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash BLOB NOT NULL,
+  status_code INTEGER NOT NULL DEFAULT 0,
+  response_body TEXT,
+  checkout_id TEXT,
+  created_at INTEGER NOT NULL,
+  completed_at INTEGER,
+  PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_by_age ON idempotency_keys (created_at);
+CREATE TABLE partner_calls (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  checkout_id TEXT,
+  adapter_id TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  idempotency_key TEXT,
+  outcome TEXT NOT NULL,
+  http_status INTEGER,
+  duration_ms INTEGER,
+  error TEXT,
+  at INTEGER NOT NULL
+);
+CREATE INDEX partner_calls_by_checkout ON partner_calls (checkout_id, id);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations{{
+    {1, "initial", kInitial},
+}};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+}  // namespace mg::store::sqlite

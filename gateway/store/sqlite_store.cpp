@@ -1,0 +1,361 @@
+// SQLite in WAL mode: one writer thread that batches queued write units into one commit (group
+// commit, a savepoint per unit), and a few reader threads with their own connections.
+#include "gateway/core/metrics.hpp"
+#include "gateway/store/migrations.hpp"
+#include "gateway/store/sqlite_db.hpp"
+#include "gateway/store/sqlite_tx.hpp"
+#include "gateway/store/store.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace mg::store {
+namespace {
+
+using sqlite::Db;
+using sqlite::SqliteTx;
+using sqlite::Use;
+
+struct WriteItem {
+  Store::WriteFn fn;
+  Store::Done done;
+  std::function<void(Db&)> raw;  // runs alone, outside any batch (migrations)
+};
+
+struct ReadItem {
+  std::function<void(Db&)> fn;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, StoreOptions options)
+      : path_(std::move(path)), options_(std::move(options)) {}
+
+  ~SqliteStore() override { close(); }
+
+  Result<void> open() {
+    try {
+      std::filesystem::path p(path_);
+      if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+      writer_db_ = std::make_unique<Db>(path_, false);
+      writer_db_->exec("PRAGMA journal_mode = WAL");
+      writer_db_->exec(options_.sync == "full" ? "PRAGMA synchronous = FULL"
+                                               : "PRAGMA synchronous = NORMAL");
+      writer_db_->exec("PRAGMA foreign_keys = ON");
+      writer_db_->exec("PRAGMA temp_store = MEMORY");
+      writer_db_->exec("PRAGMA cache_size = -16000");
+      writer_db_->exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+          "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+      int readers = options_.readers < 1 ? 1 : options_.readers;
+      for (int i = 0; i < readers; ++i) {
+        auto db = std::make_unique<Db>(path_, true);
+        db->exec("PRAGMA cache_size = -8000");
+        reader_dbs_.push_back(std::move(db));
+      }
+    } catch (const std::exception& e) {
+      return make_error(errc::unavailable, "storage sqlite:" + path_ + ": " + e.what());
+    } catch (...) {
+      return make_error(errc::unavailable, "storage sqlite:" + path_ + ": cannot open");
+    }
+    writer_ = std::thread([this] { writer_loop(); });
+    for (auto& db : reader_dbs_) {
+      readers_.emplace_back([this, raw = db.get()] { reader_loop(*raw); });
+    }
+    return {};
+  }
+
+  void write(WriteFn fn, Done done) override {
+    {
+      std::lock_guard lock(write_mutex_);
+      if (closed_) {
+        if (done) done(std::make_exception_ptr(std::runtime_error("store is closed")));
+        return;
+      }
+      write_queue_.push_back({std::move(fn), std::move(done), {}});
+    }
+    write_cv_.notify_one();
+  }
+
+  void read(ReadFn fn, Done done) override {
+    {
+      std::lock_guard lock(read_mutex_);
+      if (closed_reads_) {
+        if (done) done(std::make_exception_ptr(std::runtime_error("store is closed")));
+        return;
+      }
+    }
+    auto item = [fn = std::move(fn), done = std::move(done)](Db& db) {
+      std::exception_ptr error;
+      try {
+        SqliteTx tx(db);
+        Use(db.prepare("BEGIN"))->run();
+        try {
+          fn(tx);
+        } catch (...) {
+          error = std::current_exception();
+        }
+        Use(db.prepare("COMMIT"))->run();
+      } catch (...) {
+        if (!error) error = std::current_exception();
+        try {
+          db.exec("ROLLBACK");
+        } catch (...) {
+        }
+      }
+      if (done) done(error);
+    };
+    {
+      std::lock_guard lock(read_mutex_);
+      read_queue_.push_back({std::move(item)});
+    }
+    read_cv_.notify_one();
+  }
+
+  Result<int> migrate() override {
+    std::promise<Result<int>> promise;
+    auto future = promise.get_future();
+    run_raw([&](Db& db) {
+      try {
+        for (const auto& m : sqlite::migrations()) {
+          Use check(db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?"));
+          check->bind(1, m.version);
+          bool applied = check->step();
+          check->reset();
+          if (applied) continue;
+          db.exec("BEGIN IMMEDIATE");
+          try {
+            std::string sql(m.sql);
+            db.exec(sql.c_str());
+            Use ins(db.prepare(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "
+                "CAST(strftime('%s','now') AS INTEGER) * 1000)"));
+            ins->bind(1, m.version).bind(2, m.name);
+            ins->run();
+            db.exec("COMMIT");
+          } catch (...) {
+            db.exec("ROLLBACK");
+            throw;
+          }
+        }
+        promise.set_value(current_version(db));
+      } catch (const std::exception& e) {
+        promise.set_value(make_error(errc::unavailable, std::string("migration failed: ") + e.what()));
+      }
+    });
+    return future.get();
+  }
+
+  int schema_version() override {
+    std::promise<int> promise;
+    auto future = promise.get_future();
+    run_raw([&](Db& db) { promise.set_value(current_version(db)); });
+    return future.get();
+  }
+
+  int latest_schema_version() const override {
+    auto all = sqlite::migrations();
+    return all.empty() ? 0 : all.back().version;
+  }
+
+  bool ping() override {
+    auto promise = std::make_shared<std::promise<bool>>();
+    auto future = promise->get_future();
+    read([](ReadTx&) {}, [promise](std::exception_ptr e) { promise->set_value(!e); });
+    if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return false;
+    return future.get();
+  }
+
+  Result<void> backup(const std::string& target) override {
+    auto promise = std::make_shared<std::promise<Result<void>>>();
+    auto future = promise->get_future();
+    {
+      std::lock_guard lock(read_mutex_);
+      read_queue_.push_back({[promise, target](Db& db) {
+        sqlite3* dest = nullptr;
+        int rc = sqlite3_open(target.c_str(), &dest);
+        if (rc == SQLITE_OK) {
+          sqlite3_backup* b = sqlite3_backup_init(dest, "main", db.handle(), "main");
+          if (b) {
+            rc = sqlite3_backup_step(b, -1);
+            sqlite3_backup_finish(b);
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+          } else {
+            rc = sqlite3_errcode(dest);
+          }
+        }
+        std::string msg = dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc);
+        sqlite3_close(dest);
+        if (rc == SQLITE_OK) {
+          promise->set_value({});
+        } else {
+          promise->set_value(make_error(errc::unavailable, "backup to " + target + ": " + msg));
+        }
+      }});
+    }
+    read_cv_.notify_one();
+    return future.get();
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(write_mutex_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    write_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    {
+      std::lock_guard lock(read_mutex_);
+      closed_reads_ = true;
+    }
+    read_cv_.notify_all();
+    for (auto& t : readers_)
+      if (t.joinable()) t.join();
+    readers_.clear();
+    reader_dbs_.clear();
+    if (writer_db_) {
+      try {
+        // Fold the WAL back so the file is self-contained after a clean stop.
+        writer_db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch (...) {
+      }
+    }
+    writer_db_.reset();
+  }
+
+ private:
+  static int current_version(Db& db) {
+    Use s(db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    return s->step() ? static_cast<int>(s->int64(0)) : 0;
+  }
+
+  void run_raw(std::function<void(Db&)> fn) {
+    {
+      std::lock_guard lock(write_mutex_);
+      write_queue_.push_back({{}, {}, std::move(fn)});
+    }
+    write_cv_.notify_one();
+  }
+
+  void writer_loop() {
+    for (;;) {
+      std::vector<WriteItem> batch;
+      {
+        std::unique_lock lock(write_mutex_);
+        write_cv_.wait(lock, [&] { return !write_queue_.empty() || closed_; });
+        if (write_queue_.empty()) return;  // closed and drained
+        if (write_queue_.front().raw) {
+          batch.push_back(std::move(write_queue_.front()));
+          write_queue_.pop_front();
+        } else {
+          while (!write_queue_.empty() && !write_queue_.front().raw &&
+                 static_cast<int>(batch.size()) < options_.max_batch) {
+            batch.push_back(std::move(write_queue_.front()));
+            write_queue_.pop_front();
+          }
+        }
+      }
+      if (batch.front().raw) {
+        batch.front().raw(*writer_db_);
+        continue;
+      }
+      run_batch(batch);
+    }
+  }
+
+  void run_batch(std::vector<WriteItem>& batch) {
+    Db& db = *writer_db_;
+    std::vector<std::exception_ptr> errors(batch.size());
+    auto start = std::chrono::steady_clock::now();
+    try {
+      Use(db.prepare("BEGIN IMMEDIATE"))->run();
+      SqliteTx tx(db);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        Use(db.prepare("SAVEPOINT unit"))->run();
+        bool keep = false;
+        try {
+          keep = batch[i].fn(tx);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+        if (!keep) Use(db.prepare("ROLLBACK TO unit"))->run();
+        Use(db.prepare("RELEASE unit"))->run();
+      }
+      Use(db.prepare("COMMIT"))->run();
+    } catch (...) {
+      auto error = std::current_exception();
+      try {
+        db.exec("ROLLBACK");
+      } catch (...) {
+      }
+      for (auto& e : errors) e = error;
+    }
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics::histogram_observe("merchgate_store_commit_seconds", {}, seconds);
+    metrics::counter_add("merchgate_store_write_units_total", {},
+                         static_cast<double>(batch.size()));
+    metrics::counter_add("merchgate_store_commits_total", {});
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].done) batch[i].done(errors[i]);
+    }
+  }
+
+  void reader_loop(Db& db) {
+    for (;;) {
+      ReadItem item;
+      {
+        std::unique_lock lock(read_mutex_);
+        read_cv_.wait(lock, [&] { return !read_queue_.empty() || closed_reads_; });
+        if (read_queue_.empty()) return;
+        item = std::move(read_queue_.front());
+        read_queue_.pop_front();
+      }
+      item.fn(db);
+    }
+  }
+
+  std::string path_;
+  StoreOptions options_;
+  std::unique_ptr<Db> writer_db_;
+  std::vector<std::unique_ptr<Db>> reader_dbs_;
+  std::thread writer_;
+  std::vector<std::thread> readers_;
+
+  std::mutex write_mutex_;
+  std::condition_variable write_cv_;
+  std::deque<WriteItem> write_queue_;
+  bool closed_ = false;
+
+  std::mutex read_mutex_;
+  std::condition_variable read_cv_;
+  std::deque<ReadItem> read_queue_;
+  bool closed_reads_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_store(const StoreOptions& options) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (!options.url.starts_with(kSqlite) || options.url.size() == kSqlite.size()) {
+    return make_error(errc::invalid_field,
+                      "storage URL '" + options.url +
+                          "' is not supported: use sqlite:PATH (postgresql:// is planned)",
+                      "storage.url");
+  }
+  if (options.sync != "normal" && options.sync != "full") {
+    return make_error(errc::invalid_field, "storage.sync must be 'normal' or 'full'",
+                      "storage.sync");
+  }
+  auto store = std::make_unique<SqliteStore>(options.url.substr(kSqlite.size()), options);
+  if (auto r = store->open(); !r) return r.error();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace mg::store
