@@ -1,0 +1,1 @@
+// Keeps an executable buildable while its folder holds no test yet.
