@@ -34,8 +34,8 @@ class Transition {
     bool moved = rank(derived) > rank(c_.status);
     if (moved) c_.status = derived;
     // A checkout that went straight past `paid` (nothing to ship) still announces the payment.
-    if (moved && rank(before_) < rank(CheckoutStatus::paid) && c_.status != CheckoutStatus::paid &&
-        c_.status != CheckoutStatus::canceled) {
+    if (moved && rank(before_) < rank(CheckoutStatus::paid) &&
+        rank(c_.status) > rank(CheckoutStatus::paid) && c_.status != CheckoutStatus::canceled) {
       pending_.push_back({"checkout.paid", PendingEvent::Kind::checkout, {}});
     }
     if (moved || (repeat_partial_refund && c_.status == CheckoutStatus::partially_refunded &&
@@ -297,6 +297,7 @@ void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact&
     t.touch();
   }
   if (can_advance(f->status, fact.status)) {
+    FulfillmentStatus before = f->status;
     f->status = fact.status;
     f->updated_at = t.now();
     if (fact.status == FulfillmentStatus::failed || fact.status == FulfillmentStatus::canceled) {
@@ -304,6 +305,15 @@ void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact&
       f->failure_message = fact.failure_message;
     }
     t.touch();
+    // A jump along submitted -> in_production -> shipped -> delivered (a late or lost webhook)
+    // still announces every step: each really happened, and apps act on them.
+    if (rank(fact.status) <= rank(FulfillmentStatus::delivered)) {
+      for (int r = std::max(rank(before) + 1, rank(FulfillmentStatus::submitted));
+           r < rank(fact.status); ++r) {
+        t.event(fulfillment_event_type(static_cast<FulfillmentStatus>(r)),
+                PendingEvent::Kind::fulfillment, f->id);
+      }
+    }
     t.event(fulfillment_event_type(fact.status), PendingEvent::Kind::fulfillment, f->id);
     bool partner_gave_up =
         fact.status == FulfillmentStatus::failed ||

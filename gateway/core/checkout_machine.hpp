@@ -73,6 +73,8 @@ Effects checkout_created(Checkout& c, Timestamp now);
 Effects apply_payment_fact(Checkout& c, const PaymentFact& fact, Timestamp now);
 Effects apply_refund_fact(Checkout& c, const RefundFact& fact, Timestamp now);
 Effects apply_dispute_fact(Checkout& c, const DisputeFact& fact, Timestamp now);
+// A fulfillment that jumps forward (pending -> shipped after a lost webhook) emits the skipped
+// steps' events too, in order.
 Effects apply_fulfillment_fact(Checkout& c, std::string_view fulfillment_id,
                                const FulfillmentFact& fact, Timestamp now);
 
