@@ -14,19 +14,34 @@ class AdapterCategory final : public boost::system::error_category {
   const char* name() const noexcept override { return "merchgate.adapter"; }
   std::string message(int ev) const override {
     switch (static_cast<adapter_errc>(ev)) {
-      case adapter_errc::unavailable: return "partner unavailable";
-      case adapter_errc::timeout: return "partner timed out";
-      case adapter_errc::partner_error: return "partner error";
-      case adapter_errc::rejected: return "rejected by partner";
-      case adapter_errc::authentication: return "partner refused the credentials";
-      case adapter_errc::rate_limited: return "rate limited by partner";
-      case adapter_errc::not_found: return "not found at partner";
-      case adapter_errc::declined: return "payment declined";
-      case adapter_errc::refused: return "order refused by partner";
-      case adapter_errc::invalid_state: return "invalid state at partner";
-      case adapter_errc::unsupported: return "operation not supported";
-      case adapter_errc::invalid_webhook: return "invalid webhook";
-      case adapter_errc::stale_webhook: return "stale webhook";
+      case adapter_errc::unavailable:
+        return "partner unavailable";
+      case adapter_errc::timeout:
+        return "partner timed out";
+      case adapter_errc::partner_error:
+        return "partner error";
+      case adapter_errc::rejected:
+        return "rejected by partner";
+      case adapter_errc::authentication:
+        return "partner refused the credentials";
+      case adapter_errc::rate_limited:
+        return "rate limited by partner";
+      case adapter_errc::not_found:
+        return "not found at partner";
+      case adapter_errc::declined:
+        return "payment declined";
+      case adapter_errc::refused:
+        return "order refused by partner";
+      case adapter_errc::invalid_state:
+        return "invalid state at partner";
+      case adapter_errc::unsupported:
+        return "operation not supported";
+      case adapter_errc::invalid_webhook:
+        return "invalid webhook";
+      case adapter_errc::stale_webhook:
+        return "stale webhook";
+      case adapter_errc::malformed_webhook:
+        return "malformed webhook";
     }
     return "unknown adapter error";
   }
@@ -76,8 +91,8 @@ void throw_exception_from_error(const AdapterError& e, const boost::source_locat
 
 AdapterError adapter_error(adapter_errc code, std::string message, int http_status,
                            std::string partner_code) {
-  return AdapterError{make_error_code(code), std::move(message), http_status,
-                      std::move(partner_code), {}};
+  return AdapterError{
+      make_error_code(code), std::move(message), http_status, std::move(partner_code), {}};
 }
 
 bool is_retryable(const AdapterError& e) noexcept {
@@ -85,7 +100,9 @@ bool is_retryable(const AdapterError& e) noexcept {
          e.is(adapter_errc::partner_error) || e.is(adapter_errc::rate_limited);
 }
 
-bool is_safe_to_fail_over(const AdapterError& e) noexcept { return e.is(adapter_errc::unavailable); }
+bool is_safe_to_fail_over(const AdapterError& e) noexcept {
+  return e.is(adapter_errc::unavailable);
+}
 
 bool is_partner_failure(const AdapterError& e) noexcept {
   return e.is(adapter_errc::unavailable) || e.is(adapter_errc::timeout) ||
@@ -98,7 +115,9 @@ std::string_view WebhookRequest::header(std::string_view lower_name) const noexc
   return {};
 }
 
-std::string_view to_string(Kind k) noexcept { return k == Kind::payment ? "payment" : "fulfillment"; }
+std::string_view to_string(Kind k) noexcept {
+  return k == Kind::payment ? "payment" : "fulfillment";
+}
 
 bj::object to_json(const InboundEvent& e) {
   bj::object o;
@@ -138,7 +157,8 @@ bj::object to_json(const InboundEvent& e) {
   }
   if (e.fulfillment) {
     bj::array shipments;
-    for (const auto& s : e.fulfillment->shipments) shipments.push_back(core::to_json(s, core::Form::storage));
+    for (const auto& s : e.fulfillment->shipments)
+      shipments.push_back(core::to_json(s, core::Form::storage));
     o["fulfillment"] = bj::object{{"status", core::to_string(e.fulfillment->status)},
                                   {"reference", e.fulfillment->reference},
                                   {"shipments", std::move(shipments)},
@@ -213,8 +233,8 @@ std::optional<InboundEvent> inbound_event_from_json(const bj::object& o) {
       for (const auto& sv : arr->as_array()) {
         if (!sv.is_object()) continue;
         const auto& s = sv.as_object();
-        f.shipments.push_back({str(s, "carrier"), str(s, "tracking_number"),
-                               str(s, "tracking_url"), num(s, "shipped_at")});
+        f.shipments.push_back({str(s, "carrier"), str(s, "tracking_number"), str(s, "tracking_url"),
+                               num(s, "shipped_at")});
       }
     }
     e.fulfillment = std::move(f);
@@ -231,6 +251,11 @@ Task<std::optional<http::Response>> Adapter::hosted_page(const http::Request&, s
 }
 
 Result<void> PaymentAdapter::validate(const PaymentRequest&) const { return {}; }
+
+Task<AResult<RefundCreated>> PaymentAdapter::get_refund(const RefundRequest&) {
+  co_return adapter_error(adapter_errc::unsupported,
+                          "this processor's refunds cannot be read back");
+}
 
 Task<AResult<core::PaymentFact>> PaymentAdapter::capture_payment(const PaymentRef&) {
   co_return adapter_error(adapter_errc::unsupported, "capture is not a separate step here");

@@ -38,19 +38,20 @@ using Task = boost::asio::awaitable<T>;
 // ---- errors -------------------------------------------------------------------------------
 
 enum class adapter_errc {
-  unavailable = 1,  // the partner could not be reached; the request had no effect there
-  timeout,          // sent but unanswered: the outcome is unknown
-  partner_error,    // 5xx or an unreadable answer: the outcome is unknown
-  rejected,         // 4xx: the partner refused the request as made (data or configuration)
-  authentication,   // the partner refused the credentials
-  rate_limited,     // 429: try later (AdapterError::retry_after)
-  not_found,        // the partner does not know the object
-  declined,         // a payment was declined: a normal outcome, final for this attempt
-  refused,          // a merch partner will not make the order (unprintable, out of stock)
-  invalid_state,    // the object cannot do that now (cancel after production started)
-  unsupported,      // this adapter does not offer the operation
-  invalid_webhook,  // bad signature, malformed body
-  stale_webhook,    // signed, but outside the replay window
+  unavailable = 1,    // the partner could not be reached; the request had no effect there
+  timeout,            // sent but unanswered: the outcome is unknown
+  partner_error,      // 5xx or an unreadable answer: the outcome is unknown
+  rejected,           // 4xx: the partner refused the request as made (data or configuration)
+  authentication,     // the partner refused the credentials
+  rate_limited,       // 429: try later (AdapterError::retry_after)
+  not_found,          // the partner does not know the object
+  declined,           // a payment was declined: a normal outcome, final for this attempt
+  refused,            // a merch partner will not make the order (unprintable, out of stock)
+  invalid_state,      // the object cannot do that now (cancel after production started)
+  unsupported,        // this adapter does not offer the operation
+  invalid_webhook,    // bad or missing signature
+  stale_webhook,      // signed, but outside the replay window
+  malformed_webhook,  // signed, but the body is not what the partner documents
 };
 
 const boost::system::error_category& adapter_category() noexcept;
@@ -99,8 +100,8 @@ struct PaymentRequest {
   std::string buyer_email;
   std::optional<core::Address> shipping;
   std::string description;
-  std::string payout_account;      // the seller's account at this processor (Connect)
-  std::int64_t platform_fee = 0;   // application fee when payout_account is set
+  std::string payout_account;     // the seller's account at this processor (Connect)
+  std::int64_t platform_fee = 0;  // application fee when payout_account is set
   std::map<std::string, std::string> metadata;
 };
 
@@ -115,6 +116,7 @@ struct PaymentRef {
 struct RefundRequest {
   CallContext ctx;
   std::string refund_id;  // merchgate's rfd_ id
+  std::string reference;  // the processor's refund id, once known (get_refund)
   std::string payment_reference;
   std::int64_t amount = 0;
   std::string currency;
@@ -255,6 +257,8 @@ class PaymentAdapter : public Adapter {
   virtual Task<AResult<core::PaymentFact>> capture_payment(const PaymentRef& ref);
   virtual Task<AResult<core::PaymentFact>> cancel_payment(const PaymentRef& ref) = 0;
   virtual Task<AResult<RefundCreated>> refund(const RefundRequest& request) = 0;
+  // What the processor says about a refund merchgate made (by `reference`): for the reconciler.
+  virtual Task<AResult<RefundCreated>> get_refund(const RefundRequest& request);
 };
 
 class FulfillmentAdapter : public Adapter {

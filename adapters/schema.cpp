@@ -5,8 +5,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 namespace mg::adapters {
 namespace bj = boost::json;
@@ -51,21 +51,20 @@ Result<void> validate_against_schema(const bj::value& value, const bj::object& s
   }
   if (value.is_string()) {
     std::string_view s = value.as_string();
-    if (const auto* m = schema.if_contains("minLength"); m && m->is_int64() &&
-                                                         static_cast<std::int64_t>(s.size()) <
-                                                             m->as_int64()) {
+    if (const auto* m = schema.if_contains("minLength");
+        m && m->is_int64() && static_cast<std::int64_t>(s.size()) < m->as_int64()) {
       return fail(path, "must be at least " + std::to_string(m->as_int64()) + " characters");
     }
-    if (const auto* m = schema.if_contains("maxLength"); m && m->is_int64() &&
-                                                         static_cast<std::int64_t>(s.size()) >
-                                                             m->as_int64()) {
+    if (const auto* m = schema.if_contains("maxLength");
+        m && m->is_int64() && static_cast<std::int64_t>(s.size()) > m->as_int64()) {
       return fail(path, "must be at most " + std::to_string(m->as_int64()) + " characters");
     }
-    if (const auto* pre = schema.if_contains("x-prefix"); pre && pre->is_string() &&
-                                                          !s.starts_with(pre->as_string())) {
+    if (const auto* pre = schema.if_contains("x-prefix");
+        pre && pre->is_string() && !s.starts_with(pre->as_string())) {
       return fail(path, "must start with '" + std::string(pre->as_string()) + "'");
     }
-    if (const auto* f = schema.if_contains("format"); f && f->is_string() && f->as_string() == "uri") {
+    if (const auto* f = schema.if_contains("format");
+        f && f->is_string() && f->as_string() == "uri") {
       if (!(s.starts_with("https://") || s.starts_with("http://"))) {
         return fail(path, "must be an http(s) URL");
       }
@@ -81,11 +80,29 @@ Result<void> validate_against_schema(const bj::value& value, const bj::object& s
       return fail(path, "must be at most " + std::to_string(m->as_int64()));
     }
   }
+  if (value.is_uint64()) {
+    // Above INT64_MAX, so above any maximum a schema can state.
+    if (const auto* m = schema.if_contains("maximum"); m && m->is_int64()) {
+      return fail(path, "must be at most " + std::to_string(m->as_int64()));
+    }
+  }
+  if (value.is_double()) {
+    double d = value.as_double();
+    if (const auto* m = schema.if_contains("minimum");
+        m && m->is_number() && d < m->to_number<double>()) {
+      return fail(path, "must be at least " + bj::serialize(*m));
+    }
+    if (const auto* m = schema.if_contains("maximum");
+        m && m->is_number() && d > m->to_number<double>()) {
+      return fail(path, "must be at most " + bj::serialize(*m));
+    }
+  }
   if (value.is_array()) {
     if (const auto* items = schema.if_contains("items"); items && items->is_object()) {
       const auto& arr = value.as_array();
       for (std::size_t i = 0; i < arr.size(); ++i) {
-        if (auto r = validate_against_schema(arr[i], items->as_object(), core::json::index(path, i));
+        if (auto r =
+                validate_against_schema(arr[i], items->as_object(), core::json::index(path, i));
             !r) {
           return r;
         }
@@ -95,7 +112,8 @@ Result<void> validate_against_schema(const bj::value& value, const bj::object& s
   if (value.is_object()) {
     const auto& o = value.as_object();
     const bj::object* props = nullptr;
-    if (const auto* p = schema.if_contains("properties"); p && p->is_object()) props = &p->as_object();
+    if (const auto* p = schema.if_contains("properties"); p && p->is_object())
+      props = &p->as_object();
     if (const auto* req = schema.if_contains("required"); req && req->is_array()) {
       for (const auto& k : req->as_array()) {
         if (k.is_string() && !o.contains(k.as_string())) {

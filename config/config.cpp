@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include "gateway/core/crypto.hpp"
 #include "gateway/log/log.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -96,6 +97,12 @@ std::string read_file(const std::string& path, std::string& error) {
 }
 
 bool readable(const std::string& path) {
+  // A directory opens like a file but cannot be read as one.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    errno = EISDIR;
+    return false;
+  }
   std::ifstream in(path);
   return static_cast<bool>(in);
 }
@@ -145,14 +152,16 @@ Loaded load(const std::string& path, const Env& env) {
     return out;
   }
   const bj::object& root = v.as_object();
-  r.only(root, {"listen", "public_url", "tls", "storage", "data_dir", "log", "threads", "limits",
-                "jobs", "reconciler", "outbound", "seed", "$comment"},
+  r.only(root,
+         {"listen", "public_url", "tls", "storage", "data_dir", "log", "threads", "limits", "jobs",
+          "reconciler", "outbound", "seed", "$comment"},
          "");
 
   std::string listen;
   r.string(root, "listen", "", listen);
   if (!listen.empty() && !parse_listen(listen, c.listen_host, c.listen_port)) {
-    r.problem("listen", "'" + listen + "' is not host:port with an IP address (e.g. 127.0.0.1:8443)");
+    r.problem("listen",
+              "'" + listen + "' is not host:port with an IP address (e.g. 127.0.0.1:8443)");
   }
   r.string(root, "public_url", "", c.public_url);
   if (const auto* tls = r.object(root, "tls", "")) {
@@ -174,8 +183,8 @@ Loaded load(const std::string& path, const Env& env) {
   }
   r.integer(root, "threads", "", c.threads, 0, 64);
   if (const auto* l = r.object(root, "limits", "")) {
-    r.only(*l, {"header_bytes", "body_bytes", "read_timeout_ms", "idle_timeout_ms",
-                "drain_timeout_ms"},
+    r.only(*l,
+           {"header_bytes", "body_bytes", "read_timeout_ms", "idle_timeout_ms", "drain_timeout_ms"},
            "limits.");
     r.integer(*l, "header_bytes", "limits.", c.header_limit, 1024, 64 * 1024);
     r.integer(*l, "body_bytes", "limits.", c.body_limit, 1024, 1024 * 1024);
@@ -250,7 +259,8 @@ Loaded load(const std::string& path, const Env& env) {
     r.problem("log.level", "must be debug, info, warn or error (MERCHGATE_LOG_LEVEL)");
   }
   if (!c.storage.url.starts_with("sqlite:") || c.storage.url.size() <= 7) {
-    r.problem("storage.url", "'" + c.storage.url + "' is not supported: use sqlite:PATH (MERCHGATE_DB)");
+    r.problem("storage.url",
+              "'" + c.storage.url + "' is not supported: use sqlite:PATH (MERCHGATE_DB)");
   }
   if (c.storage.sync != "normal" && c.storage.sync != "full") {
     r.problem("storage.sync", "must be 'normal' or 'full'");
@@ -268,14 +278,24 @@ Loaded load(const std::string& path, const Env& env) {
   if (!c.outbound_ca_file.empty() && !readable(c.outbound_ca_file)) {
     r.problem("outbound.ca_file", "cannot read " + c.outbound_ca_file);
   }
-  for (auto [name, value] : {std::pair<const char*, std::string*>{"MERCHGATE_ADMIN_KEY", &c.admin_key},
-                             {"MERCHGATE_API_KEY", &c.api_key}}) {
+  for (auto [name, value] :
+       {std::pair<const char*, std::string*>{"MERCHGATE_ADMIN_KEY", &c.admin_key},
+        {"MERCHGATE_API_KEY", &c.api_key}}) {
     if (!value->empty() && value->size() < 24) {
       r.problem(name, "must be at least 24 characters (e.g. mgk_ + 32 random characters)");
     }
   }
+  // serve refuses a bad master key at start; check-config must say so first.
+  if (!c.master_key.empty()) {
+    auto key = core::base64_decode(c.master_key);
+    if (!key || key->size() != 32) {
+      r.problem("MERCHGATE_MASTER_KEY",
+                "must be 32 random bytes in base64 (openssl rand -base64 32)");
+    }
+  }
   if (c.public_url.empty()) {
-    std::string host = c.listen_host == "0.0.0.0" || c.listen_host == "::" ? "localhost" : c.listen_host;
+    std::string host =
+        c.listen_host == "0.0.0.0" || c.listen_host == "::" ? "localhost" : c.listen_host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     c.public_url = std::string(c.tls_cert.empty() ? "http" : "https") + "://" + host + ":" +
                    std::to_string(c.listen_port);

@@ -7,8 +7,8 @@
 #include "gateway/jobs/job_runner.hpp"
 #include "gateway/log/log.hpp"
 #include "gateway/server/server.hpp"
-#include "gateway/service/admin_service.hpp"
 #include "gateway/service/adapter_manager.hpp"
+#include "gateway/service/admin_service.hpp"
 #include "gateway/service/checkout_service.hpp"
 #include "gateway/store/store.hpp"
 #include "webhooks/inbound/receiver.hpp"
@@ -19,10 +19,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <unistd.h>
 #include <future>
 #include <mutex>
 #include <thread>
-#include <unistd.h>
 
 namespace mg {
 namespace asio = boost::asio;
@@ -161,7 +161,8 @@ Result<std::unique_ptr<Gateway>> Gateway::create(const config::Config& config,
   options.lease = config.job_lease;
   options.stale_payment_after = config.stale_payment_after;
   options.stale_order_after = config.stale_order_after;
-  d.checkouts = std::make_unique<service::CheckoutService>(*d.store, *d.adapters, *d.clock, options);
+  d.checkouts =
+      std::make_unique<service::CheckoutService>(*d.store, *d.adapters, *d.clock, options);
   d.admin = std::make_unique<service::AdminService>(*d.store, *d.adapters, *d.clock);
   d.receiver = std::make_unique<webhooks::Receiver>(*d.adapters, *d.checkouts, *d.clock);
   if (!config.admin_key.empty()) d.auth.add_key(config.admin_key, "key_bootstrap_admin", "admin");
@@ -210,8 +211,8 @@ Result<void> Gateway::listen() {
   so.read_timeout = d.config.read_timeout;
   so.idle_timeout = d.config.idle_timeout;
   api::App* app = d.app.get();
-  d.server = std::make_unique<http::Server>(
-      d.io, so, [app](http::Request& req) { return app->handle(req); });
+  d.server = std::make_unique<http::Server>(d.io, so,
+                                            [app](http::Request& req) { return app->handle(req); });
   return d.server->listen();
 }
 

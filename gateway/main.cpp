@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
   migrate->add_option("--config", config_path, "config file (JSON)")->required();
   auto* check = cli.add_subcommand("check-config", "validate a config file");
   check->add_option("--config", config_path, "config file (JSON)")->required();
+  std::string backup_to;
+  auto* backup = cli.add_subcommand(
+      "backup", "write a consistent copy of the database while the gateway keeps running");
+  backup->add_option("--config", config_path, "config file (JSON)")->required();
+  backup->add_option("--to", backup_to, "the copy's path (must not exist)")->required();
 
   try {
     cli.parse(argc, argv);
@@ -90,6 +95,17 @@ int main(int argc, char** argv) {
   if (!loaded.problems.empty()) return fail(loaded.problems);
   const mg::config::Config& config = loaded.config;
   mg::log::configure(config.log_format, config.log_level);
+
+  if (*backup) {
+    if (std::ifstream(backup_to)) return fail("backup: " + backup_to + " already exists");
+    auto store = mg::store::open_store(config.storage);
+    if (!store) return fail(store.error().message);
+    auto copied = (*store)->backup(backup_to);
+    (*store)->close();
+    if (!copied) return fail(copied.error().message);
+    std::printf("backed up %s to %s\n", config.storage.url.c_str(), backup_to.c_str());
+    return 0;
+  }
 
   if (*migrate) {
     auto store = mg::store::open_store(config.storage);

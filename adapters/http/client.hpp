@@ -24,18 +24,18 @@ class io_context;
 namespace mg::http {
 
 enum class client_errc {
-  invalid_url = 1,      // not http(s)://host[:port]/path, or credentials in the URL
-  blocked_address,      // resolves to loopback/private/link-local/metadata and that is not allowed
-  resolve_failed,       // DNS failure
-  connect_failed,       // refused or unreachable
-  connect_timeout,      // TCP connect did not finish in time
-  tls_failed,           // handshake or certificate verification failed
-  write_failed,         // the connection broke while sending the request
-  read_timeout,         // no response (or a stalled response) after the request was sent
-  total_timeout,        // the whole call exceeded its total budget
-  connection_closed,    // the peer closed before a complete response arrived
-  response_too_large,   // body over the configured bound
-  protocol_error,       // not a valid HTTP/1.1 response
+  invalid_url = 1,     // not http(s)://host[:port]/path, or credentials in the URL
+  blocked_address,     // resolves to loopback/private/link-local/metadata and that is not allowed
+  resolve_failed,      // DNS failure
+  connect_failed,      // refused or unreachable
+  connect_timeout,     // TCP connect did not finish in time
+  tls_failed,          // handshake or certificate verification failed
+  write_failed,        // the connection broke while sending the request
+  read_timeout,        // no response (or a stalled response) after the request was sent
+  total_timeout,       // the whole call exceeded its total budget
+  connection_closed,   // the peer closed before a complete response arrived
+  response_too_large,  // body over the configured bound
+  protocol_error,      // not a valid HTTP/1.1 response
 };
 
 const boost::system::error_category& client_category() noexcept;

@@ -5,9 +5,9 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -33,8 +33,9 @@ constexpr std::chrono::milliseconds kPoll{100};
 
 void schedule(store::sqlite::Db& db, const std::string& event_id, const std::string& subject,
               const std::string& type, const std::string& body, core::Timestamp due_at) {
-  Use s(db.prepare(
-      "INSERT OR IGNORE INTO outbox (event_id, subject, type, body, due_at) VALUES (?, ?, ?, ?, ?)"));
+  Use s(
+      db.prepare("INSERT OR IGNORE INTO outbox (event_id, subject, type, body, due_at) VALUES (?, "
+                 "?, ?, ?, ?)"));
   s->bind(1, event_id).bind(2, subject).bind(3, type).bind(4, body).bind(5, due_at);
   s->run();
 }
@@ -65,8 +66,8 @@ struct Outbox::State : std::enable_shared_from_this<Outbox::State> {
               "SELECT id, event_id, body, attempts FROM outbox WHERE sent_at IS NULL AND "
               "due_at <= ? ORDER BY due_at, id LIMIT 50"));
           s->bind(1, now);
-          while (s->step()) out.push_back({s->int64(0), s->text(1), s->text(2),
-                                           static_cast<int>(s->int64(3))});
+          while (s->step())
+            out.push_back({s->int64(0), s->text(1), s->text(2), static_cast<int>(s->int64(3))});
           return out;
         });
       } catch (const std::exception&) {
@@ -80,9 +81,9 @@ struct Outbox::State : std::enable_shared_from_this<Outbox::State> {
         std::int64_t backoff = std::min<std::int64_t>(60'000, 500LL << std::min(row.attempts, 7));
         try {
           co_await ledger->run([&row, delivered, at, backoff](store::sqlite::Db& db) {
-            Use s(db.prepare(delivered
-                                 ? "UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?"
-                                 : "UPDATE outbox SET due_at = ?, attempts = attempts + 1 WHERE id = ?"));
+            Use s(db.prepare(
+                delivered ? "UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?"
+                          : "UPDATE outbox SET due_at = ?, attempts = attempts + 1 WHERE id = ?"));
             s->bind(1, delivered ? at : at + backoff).bind(2, row.id);
             s->run();
           });

@@ -26,31 +26,47 @@ http::Response page_reply(const Result<store::Page<T>>& r, F&& render) {
   if (!r) return http::error_response(r.error());
   bj::array data;
   for (const auto& item : r->data) data.push_back(render(item));
-  return json_response(200, bj::object{{"object", "list"}, {"data", std::move(data)},
-                                       {"has_more", r->has_more}});
+  return json_response(
+      200, bj::object{{"object", "list"}, {"data", std::move(data)}, {"has_more", r->has_more}});
 }
 
 }  // namespace
 
 void App::add_admin_routes() {
-  router_.add("GET", "/v1/admin/adapter-types", Access::admin, [this](Ctx&) -> Task<http::Response> {
-    co_return json_response(200, bj::object{{"object", "list"},
-                                            {"data", deps_.admin.adapter_types()},
-                                            {"has_more", false}});
-  });
+  router_.add("GET", "/v1/admin/adapter-types", Access::admin,
+              [this](Ctx&) -> Task<http::Response> {
+                co_return json_response(200, bj::object{{"object", "list"},
+                                                        {"data", deps_.admin.adapter_types()},
+                                                        {"has_more", false}});
+              });
 
-  router_.add("GET", "/v1/admin/adapters", Access::admin, [this](Ctx&) -> Task<http::Response> {
+  router_.add("GET", "/v1/admin/adapters", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
+    auto q = list_query(ctx.req);
+    if (!q) co_return http::error_response(q.error());
     auto r = co_await deps_.admin.list_adapters();
     if (!r) co_return http::error_response(r.error());
-    co_return json_response(200, bj::object{{"object", "list"}, {"data", std::move(*r)},
-                                            {"has_more", false}});
+    // Adapters are few: page the sorted list in memory, by id.
+    bj::array page;
+    bool has_more = false;
+    for (auto& a : *r) {
+      if (!q->starting_after.empty() && a.as_object().at("id").as_string() <= q->starting_after) {
+        continue;
+      }
+      if (static_cast<int>(page.size()) == q->limit) {
+        has_more = true;
+        break;
+      }
+      page.push_back(std::move(a));
+    }
+    co_return json_response(
+        200, bj::object{{"object", "list"}, {"data", std::move(page)}, {"has_more", has_more}});
   });
-  router_.add("PUT", "/v1/admin/adapters/{id}", Access::admin,
-              [this](Ctx& ctx) -> Task<http::Response> {
-                auto body = json_body(ctx.req);
-                if (!body) co_return http::error_response(body.error());
-                co_return put_reply(co_await deps_.admin.put_adapter(ctx.params[0], std::move(*body)));
-              });
+  router_.add(
+      "PUT", "/v1/admin/adapters/{id}", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
+        auto body = json_body(ctx.req);
+        if (!body) co_return http::error_response(body.error());
+        co_return put_reply(co_await deps_.admin.put_adapter(ctx.params[0], std::move(*body)));
+      });
   router_.add("GET", "/v1/admin/adapters/{id}", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {
                 co_return object_reply(co_await deps_.admin.get_adapter(ctx.params[0]));
@@ -65,16 +81,15 @@ void App::add_admin_routes() {
   router_.add("GET", "/v1/admin/sellers", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
     auto q = list_query(ctx.req);
     if (!q) co_return http::error_response(q.error());
-    co_return page_reply(co_await deps_.admin.list_sellers(*q), [](const core::Seller& s) {
-      return core::to_json(s, core::Form::api);
-    });
+    co_return page_reply(co_await deps_.admin.list_sellers(*q),
+                         [](const core::Seller& s) { return core::to_json(s, core::Form::api); });
   });
-  router_.add("PUT", "/v1/admin/sellers/{id}", Access::admin,
-              [this](Ctx& ctx) -> Task<http::Response> {
-                auto body = json_body(ctx.req);
-                if (!body) co_return http::error_response(body.error());
-                co_return put_reply(co_await deps_.admin.put_seller(ctx.params[0], std::move(*body)));
-              });
+  router_.add(
+      "PUT", "/v1/admin/sellers/{id}", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
+        auto body = json_body(ctx.req);
+        if (!body) co_return http::error_response(body.error());
+        co_return put_reply(co_await deps_.admin.put_seller(ctx.params[0], std::move(*body)));
+      });
   router_.add("GET", "/v1/admin/sellers/{id}", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {
                 co_return object_reply(co_await deps_.admin.get_seller(ctx.params[0]));
@@ -87,12 +102,12 @@ void App::add_admin_routes() {
     co_return page_reply(co_await deps_.admin.list_products(seller, *q),
                          [](const core::Product& p) { return core::to_json(p, core::Form::api); });
   });
-  router_.add("PUT", "/v1/admin/products/{sku}", Access::admin,
-              [this](Ctx& ctx) -> Task<http::Response> {
-                auto body = json_body(ctx.req);
-                if (!body) co_return http::error_response(body.error());
-                co_return put_reply(co_await deps_.admin.put_product(ctx.params[0], std::move(*body)));
-              });
+  router_.add(
+      "PUT", "/v1/admin/products/{sku}", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
+        auto body = json_body(ctx.req);
+        if (!body) co_return http::error_response(body.error());
+        co_return put_reply(co_await deps_.admin.put_product(ctx.params[0], std::move(*body)));
+      });
   router_.add("GET", "/v1/admin/products/{sku}", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {
                 co_return object_reply(co_await deps_.admin.get_product(ctx.params[0]));
@@ -114,66 +129,65 @@ void App::add_admin_routes() {
   });
 
   // What happened to checkout X: its state, events, partner calls, webhooks and jobs in one view.
-  router_.add("GET", "/v1/admin/checkouts/{id}/timeline", Access::admin,
-              [this](Ctx& ctx) -> Task<http::Response> {
-                std::string id = ctx.params[0];
-                auto r = co_await store::async_read(
-                    deps_.store, [&](store::ReadTx& tx) -> Result<bj::object> {
-                      auto c = tx.checkout(id);
-                      if (!c) return make_error(errc::not_found, "no checkout '" + id + "'", "id");
-                      bj::array events;
-                      store::EventFilter f;
-                      f.checkout_id = id;
-                      f.page.limit = 100;
-                      auto page = tx.events(f);
-                      for (auto it = page.data.rbegin(); it != page.data.rend(); ++it) {
-                        events.push_back(bj::parse(it->body));
-                      }
-                      bj::array calls;
-                      for (const auto& pc : tx.partner_calls(id)) {
-                        calls.push_back(bj::object{
-                            {"adapter", pc.adapter_id},
-                            {"operation", pc.operation},
-                            {"idempotency_key", pc.idempotency_key},
-                            {"outcome", pc.outcome},
-                            {"http_status", pc.http_status},
-                            {"duration_ms", pc.duration_ms},
-                            {"error", pc.error},
-                            {"at", core::format_time(pc.at)}});
-                      }
-                      bj::array webhooks;
-                      for (const auto& w : tx.inbound_for_checkout(id)) {
-                        webhooks.push_back(bj::object{
-                            {"adapter", w.adapter_id},
-                            {"partner_event_id", w.partner_event_id},
-                            {"type", w.event_type},
-                            {"status", w.status == store::InboundStatus::applied   ? "applied"
-                                       : w.status == store::InboundStatus::ignored ? "ignored"
-                                                                                   : "pending"},
-                            {"error", w.error},
-                            {"received_at", core::format_time(w.received_at)}});
-                      }
-                      bj::array jobs;
-                      for (const auto& j : tx.jobs_for_checkout(id)) {
-                        jobs.push_back(bj::object{
-                            {"id", j.id},
-                            {"kind", j.kind},
-                            {"state", j.state == store::JobState::queued ? "queued"
-                                      : j.state == store::JobState::done ? "done"
-                                                                         : "dead"},
-                            {"attempts", j.attempts},
-                            {"last_error", j.last_error},
-                            {"run_at", core::format_time(j.run_at)},
-                            {"updated_at", core::format_time(j.updated_at)}});
-                      }
-                      return bj::object{{"checkout", core::to_json(*c, core::Form::api)},
-                                        {"events", std::move(events)},
-                                        {"partner_calls", std::move(calls)},
-                                        {"webhooks", std::move(webhooks)},
-                                        {"jobs", std::move(jobs)}};
-                    });
-                co_return object_reply(r);
-              });
+  router_.add(
+      "GET", "/v1/admin/checkouts/{id}/timeline", Access::admin,
+      [this](Ctx& ctx) -> Task<http::Response> {
+        std::string id = ctx.params[0];
+        auto r =
+            co_await store::async_read(deps_.store, [&](store::ReadTx& tx) -> Result<bj::object> {
+              auto c = tx.checkout(id);
+              if (!c) return make_error(errc::not_found, "no checkout '" + id + "'", "id");
+              bj::array events;
+              store::EventFilter f;
+              f.checkout_id = id;
+              f.page.limit = 100;
+              auto page = tx.events(f);
+              for (auto it = page.data.rbegin(); it != page.data.rend(); ++it) {
+                events.push_back(bj::parse(it->body));
+              }
+              bj::array calls;
+              for (const auto& pc : tx.partner_calls(id)) {
+                calls.push_back(bj::object{{"adapter", pc.adapter_id},
+                                           {"operation", pc.operation},
+                                           {"idempotency_key", pc.idempotency_key},
+                                           {"outcome", pc.outcome},
+                                           {"http_status", pc.http_status},
+                                           {"duration_ms", pc.duration_ms},
+                                           {"error", pc.error},
+                                           {"at", core::format_time(pc.at)}});
+              }
+              bj::array webhooks;
+              for (const auto& w : tx.inbound_for_checkout(id)) {
+                webhooks.push_back(
+                    bj::object{{"adapter", w.adapter_id},
+                               {"partner_event_id", w.partner_event_id},
+                               {"type", w.event_type},
+                               {"status", w.status == store::InboundStatus::applied   ? "applied"
+                                          : w.status == store::InboundStatus::ignored ? "ignored"
+                                                                                      : "pending"},
+                               {"error", w.error},
+                               {"received_at", core::format_time(w.received_at)}});
+              }
+              bj::array jobs;
+              for (const auto& j : tx.jobs_for_checkout(id)) {
+                jobs.push_back(bj::object{{"id", j.id},
+                                          {"kind", j.kind},
+                                          {"state", j.state == store::JobState::queued ? "queued"
+                                                    : j.state == store::JobState::done ? "done"
+                                                                                       : "dead"},
+                                          {"attempts", j.attempts},
+                                          {"last_error", j.last_error},
+                                          {"run_at", core::format_time(j.run_at)},
+                                          {"updated_at", core::format_time(j.updated_at)}});
+              }
+              return bj::object{{"checkout", core::to_json(*c, core::Form::api)},
+                                {"events", std::move(events)},
+                                {"partner_calls", std::move(calls)},
+                                {"webhooks", std::move(webhooks)},
+                                {"jobs", std::move(jobs)}};
+            });
+        co_return object_reply(r);
+      });
 }
 
 }  // namespace mg::api

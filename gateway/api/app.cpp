@@ -44,7 +44,9 @@ Result<store::ListQuery> list_query(const http::Request& req) {
   return q;
 }
 
-Result<bj::object> json_body(const http::Request& req) { return core::json::parse_object(req.body); }
+Result<bj::object> json_body(const http::Request& req) {
+  return core::json::parse_object(req.body);
+}
 
 App::App(AppDeps deps) : deps_(std::move(deps)) {
   add_ops_routes();
@@ -74,8 +76,9 @@ Task<http::Response> App::handle(http::Request& req) {
   std::string route = m.route ? m.route->pattern : "unmatched";
   if (!m.route) {
     if (!m.allow.empty()) {
-      res = http::error_response(make_error(
-          errc::method_not_allowed, req.method + " is not allowed on " + req.path + "; use " + m.allow));
+      res = http::error_response(
+          make_error(errc::method_not_allowed,
+                     req.method + " is not allowed on " + req.path + "; use " + m.allow));
       res.set_header("allow", m.allow);
     } else {
       res = http::error_response(make_error(errc::route_not_found, "no route " + req.path));
@@ -99,7 +102,8 @@ Task<http::Response> App::handle(http::Request& req) {
     }
     if (!refused && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
         !req.body.empty() && req.path.starts_with("/v1/") &&
-        !req.path.starts_with("/v1/webhooks/") && !is_json_content_type(req.header("content-type"))) {
+        !req.path.starts_with("/v1/webhooks/") &&
+        !is_json_content_type(req.header("content-type"))) {
       refused = make_error(errc::unsupported_media_type,
                            "send request bodies as 'Content-Type: application/json'");
     }
@@ -113,8 +117,8 @@ Task<http::Response> App::handle(http::Request& req) {
         crashed = e.what();
       }
       if (crashed) {
-        log::error("request.crashed", {{"request_id", req.request_id}, {"route", route},
-                                       {"error", *crashed}});
+        log::error("request.crashed",
+                   {{"request_id", req.request_id}, {"route", route}, {"error", *crashed}});
         res = http::error_response(make_error(errc::internal, "internal error"));
       }
     }
@@ -130,12 +134,16 @@ Task<http::Response> App::handle(http::Request& req) {
                        {{"route", route}, {"method", req.method}, {"status", status}});
   metrics::histogram_observe("merchgate_http_request_seconds", {{"route", route}}, seconds);
   if (res.status >= 400 || log::enabled(log::Level::debug)) {
-    log::write(res.status >= 500 ? log::Level::error : res.status >= 400 ? log::Level::info
-                                                                         : log::Level::debug,
-               "request", {{"request_id", req.request_id}, {"method", req.method},
-                           {"route", route}, {"status", res.status},
-                           {"ms", static_cast<std::int64_t>(seconds * 1000)},
-                           {"remote", req.remote_address}});
+    log::write(res.status >= 500   ? log::Level::error
+               : res.status >= 400 ? log::Level::info
+                                   : log::Level::debug,
+               "request",
+               {{"request_id", req.request_id},
+                {"method", req.method},
+                {"route", route},
+                {"status", res.status},
+                {"ms", static_cast<std::int64_t>(seconds * 1000)},
+                {"remote", req.remote_address}});
   }
   co_return res;
 }
@@ -170,7 +178,8 @@ void App::add_ops_routes() {
   router_.add("GET", "/metrics", Access::open, [this](Ctx&) -> Task<http::Response> {
     core::Timestamp now = deps_.checkouts.clock().now();
     auto stats = co_await store::async_read(
-        deps_.store, [now](store::ReadTx& tx) -> Result<store::JobStats> { return tx.job_stats(now); });
+        deps_.store,
+        [now](store::ReadTx& tx) -> Result<store::JobStats> { return tx.job_stats(now); });
     if (stats) {
       metrics::gauge_set("merchgate_jobs_queued", {}, static_cast<double>(stats->queued));
       metrics::gauge_set("merchgate_jobs_leased", {}, static_cast<double>(stats->leased));

@@ -25,7 +25,8 @@ std::string_view bearer_token(std::string_view authorization) {
   if (authorization.size() <= kBearer.size()) return {};
   for (std::size_t i = 0; i < kBearer.size(); ++i) {
     char a = authorization[i], b = kBearer[i];
-    if (std::tolower(static_cast<unsigned char>(a)) != std::tolower(static_cast<unsigned char>(b))) {
+    if (std::tolower(static_cast<unsigned char>(a)) !=
+        std::tolower(static_cast<unsigned char>(b))) {
       return {};
     }
   }

@@ -28,7 +28,8 @@ Result<std::string> idempotency_key(const http::Request& req) {
   for (unsigned char c : key) {
     if (c < 0x21 || c > 0x7E) {
       return make_error(errc::invalid_idempotency_key,
-                        "Idempotency-Key must be printable ASCII without spaces", "Idempotency-Key");
+                        "Idempotency-Key must be printable ASCII without spaces",
+                        "Idempotency-Key");
     }
   }
   return std::string(key);
@@ -64,9 +65,8 @@ void App::add_checkout_routes() {
   router_.add("POST", "/v1/checkouts", Access::app, [this](Ctx& ctx) -> Task<http::Response> {
     auto key = idempotency_key(ctx.req);
     if (!key) co_return http::error_response(key.error());
-    co_return reply(co_await deps_.checkouts.create_checkout(ctx.caller, std::move(*key),
-                                                             ctx.req.body,
-                                                             traceparent_of(ctx.req)));
+    co_return reply(co_await deps_.checkouts.create_checkout(
+        ctx.caller, std::move(*key), ctx.req.body, traceparent_of(ctx.req)));
   });
 
   router_.add("GET", "/v1/checkouts", Access::app, [this](Ctx& ctx) -> Task<http::Response> {
@@ -82,8 +82,14 @@ void App::add_checkout_routes() {
     f.seller = ctx.caller.seller.empty() ? std::string(ctx.req.query_param("seller").value_or(""))
                                          : ctx.caller.seller;
     auto page = co_await store::async_read(
-        deps_.store,
-        [&](store::ReadTx& tx) -> Result<store::Page<core::Checkout>> { return tx.checkouts(f); });
+        deps_.store, [&](store::ReadTx& tx) -> Result<store::Page<core::Checkout>> {
+          if (!f.page.starting_after.empty() && !tx.checkout(f.page.starting_after)) {
+            return make_error(errc::resource_missing,
+                              "no checkout '" + f.page.starting_after + "' to start after",
+                              "starting_after");
+          }
+          return tx.checkouts(f);
+        });
     if (!page) co_return http::error_response(page.error());
     co_return json_response(200, list_body(*page, [](const core::Checkout& c) {
                               return bj::serialize(core::to_json(c, core::Form::api));
@@ -93,8 +99,9 @@ void App::add_checkout_routes() {
   router_.add("GET", "/v1/checkouts/{id}", Access::app, [this](Ctx& ctx) -> Task<http::Response> {
     std::string id = ctx.params[0];
     auto c = co_await store::async_read(
-        deps_.store,
-        [&](store::ReadTx& tx) -> Result<std::optional<core::Checkout>> { return tx.checkout(id); });
+        deps_.store, [&](store::ReadTx& tx) -> Result<std::optional<core::Checkout>> {
+          return tx.checkout(id);
+        });
     if (!c) co_return http::error_response(c.error());
     if (!*c || !(ctx.caller.seller.empty() || ctx.caller.seller == (*c)->seller)) {
       co_return http::error_response(make_error(errc::not_found, "no checkout '" + id + "'", "id"));
@@ -110,14 +117,13 @@ void App::add_checkout_routes() {
                     ctx.caller, std::move(*key), ctx.params[0], ctx.req.body));
               });
 
-  router_.add("POST", "/v1/checkouts/{id}/refunds", Access::app,
-              [this](Ctx& ctx) -> Task<http::Response> {
-                auto key = idempotency_key(ctx.req);
-                if (!key) co_return http::error_response(key.error());
-                co_return reply(co_await deps_.checkouts.refund_checkout(
-                    ctx.caller, std::move(*key), ctx.params[0], ctx.req.body,
-                    traceparent_of(ctx.req)));
-              });
+  router_.add(
+      "POST", "/v1/checkouts/{id}/refunds", Access::app, [this](Ctx& ctx) -> Task<http::Response> {
+        auto key = idempotency_key(ctx.req);
+        if (!key) co_return http::error_response(key.error());
+        co_return reply(co_await deps_.checkouts.refund_checkout(
+            ctx.caller, std::move(*key), ctx.params[0], ctx.req.body, traceparent_of(ctx.req)));
+      });
 
   router_.add("GET", "/v1/events", Access::app, [this](Ctx& ctx) -> Task<http::Response> {
     auto q = list_query(ctx.req);
@@ -129,6 +135,11 @@ void App::add_checkout_routes() {
     std::string seller = ctx.caller.seller;
     auto page = co_await store::async_read(
         deps_.store, [&](store::ReadTx& tx) -> Result<store::Page<store::StoredEvent>> {
+          if (!f.page.starting_after.empty() && !tx.event(f.page.starting_after)) {
+            return make_error(errc::resource_missing,
+                              "no event '" + f.page.starting_after + "' to start after",
+                              "starting_after");
+          }
           auto events = tx.events(f);
           if (!seller.empty()) {
             // A seller-scoped key sees only its seller's checkouts' events.
@@ -141,16 +152,25 @@ void App::add_checkout_routes() {
         });
     if (!page) co_return http::error_response(page.error());
     co_return json_response(
-        200, list_body(*page, [](const store::StoredEvent& e) -> const std::string& { return e.body; }));
+        200,
+        list_body(*page, [](const store::StoredEvent& e) -> const std::string& { return e.body; }));
   });
 
   router_.add("GET", "/v1/events/{id}", Access::app, [this](Ctx& ctx) -> Task<http::Response> {
     std::string id = ctx.params[0];
+    std::string seller = ctx.caller.seller;
     auto e = co_await store::async_read(
-        deps_.store,
-        [&](store::ReadTx& tx) -> Result<std::optional<store::StoredEvent>> { return tx.event(id); });
+        deps_.store, [&](store::ReadTx& tx) -> Result<std::optional<store::StoredEvent>> {
+          auto event = tx.event(id);
+          if (event && !seller.empty()) {
+            auto c = tx.checkout(event->checkout_id);
+            if (!c || c->seller != seller) return std::optional<store::StoredEvent>{};
+          }
+          return event;
+        });
     if (!e) co_return http::error_response(e.error());
-    if (!*e) co_return http::error_response(make_error(errc::not_found, "no event '" + id + "'", "id"));
+    if (!*e)
+      co_return http::error_response(make_error(errc::not_found, "no event '" + id + "'", "id"));
     co_return json_response(200, (*e)->body);
   });
 
@@ -159,13 +179,13 @@ void App::add_checkout_routes() {
     if (!q) co_return http::error_response(q.error());
     std::string seller(ctx.req.query_param("seller").value_or(""));
     if (seller.empty()) {
-      co_return http::error_response(
-          make_error(errc::missing_field, "'seller' is required: /v1/products?seller=<id>", "seller"));
+      co_return http::error_response(make_error(
+          errc::missing_field, "'seller' is required: /v1/products?seller=<id>", "seller"));
     }
     if (!ctx.caller.seller.empty() && ctx.caller.seller != seller) {
-      co_return http::error_response(make_error(
-          errc::permission_denied, "this API key is limited to seller '" + ctx.caller.seller + "'",
-          "seller"));
+      co_return http::error_response(
+          make_error(errc::permission_denied,
+                     "this API key is limited to seller '" + ctx.caller.seller + "'", "seller"));
     }
     struct Shop {
       store::Page<core::Product> page;
@@ -196,35 +216,37 @@ void App::add_checkout_routes() {
       for (const auto& [k, v] : p.options) o[k] = v;
       return o;
     };
-    co_return json_response(200, list_body(shop->page, [&](const core::Product& p) {
-      bj::array images;
-      for (const auto& i : p.images) images.push_back(bj::value(i));
-      bj::array variants;
-      if (!p.group.empty()) {
-        for (const auto& v : shop->groups[p.group]) {
-          if (!v.active) continue;
-          variants.push_back(bj::object{{"sku", v.sku},
-                                        {"title", v.title},
-                                        {"options", options_json(v)},
-                                        {"unit_amount", v.unit_amount},
-                                        {"availability", availability(v)}});
-        }
-      }
-      bj::object o{{"sku", p.sku},
-                   {"object", "product"},
-                   {"seller", p.seller},
-                   {"title", p.title},
-                   {"description", p.description.empty() ? bj::value(nullptr) : bj::value(p.description)},
-                   {"unit_amount", p.unit_amount},
-                   {"currency", p.currency},
-                   {"images", std::move(images)},
-                   {"options", options_json(p)},
-                   {"group", p.group.empty() ? bj::value(nullptr) : bj::value(p.group)},
-                   {"variants", std::move(variants)},
-                   {"availability", availability(p)},
-                   {"shippable", p.fulfillment.has_value()}};
-      return bj::serialize(o);
-    }));
+    co_return json_response(
+        200, list_body(shop->page, [&](const core::Product& p) {
+          bj::array images;
+          for (const auto& i : p.images) images.push_back(bj::value(i));
+          bj::array variants;
+          if (!p.group.empty()) {
+            for (const auto& v : shop->groups[p.group]) {
+              if (!v.active) continue;
+              variants.push_back(bj::object{{"sku", v.sku},
+                                            {"title", v.title},
+                                            {"options", options_json(v)},
+                                            {"unit_amount", v.unit_amount},
+                                            {"availability", availability(v)}});
+            }
+          }
+          bj::object o{{"sku", p.sku},
+                       {"object", "product"},
+                       {"seller", p.seller},
+                       {"title", p.title},
+                       {"description",
+                        p.description.empty() ? bj::value(nullptr) : bj::value(p.description)},
+                       {"unit_amount", p.unit_amount},
+                       {"currency", p.currency},
+                       {"images", std::move(images)},
+                       {"options", options_json(p)},
+                       {"group", p.group.empty() ? bj::value(nullptr) : bj::value(p.group)},
+                       {"variants", std::move(variants)},
+                       {"availability", availability(p)},
+                       {"shippable", p.fulfillment.has_value()}};
+          return bj::serialize(o);
+        }));
   });
 }
 

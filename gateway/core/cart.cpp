@@ -75,11 +75,11 @@ Result<Address> parse_address(const bj::object& o, std::string_view prefix) {
   if (!postal) return postal.error();
   a.postal_code = postal->value_or("");
   auto country = json::required_string({o, "country", prefix}, 2, 2);
+  if (!country && country.error().code == errc::missing_field) return country.error();
   if (!country || !is_country_code(*country)) {
     std::string path = json::join(prefix, "country");
     return make_error(errc::invalid_field,
-                      "'" + path + "' must be an upper-case ISO 3166-1 alpha-2 country code",
-                      path);
+                      "'" + path + "' must be an upper-case ISO 3166-1 alpha-2 country code", path);
   }
   a.country = *country;
   return a;
@@ -103,6 +103,7 @@ Result<CheckoutRequest> parse_checkout_request(const bj::object& body) {
   req.seller = *seller;
 
   auto currency = json::required_string({body, "currency", ""}, 3, 3);
+  if (!currency && currency.error().code == errc::missing_field) return currency.error();
   if (!currency || !find_currency(*currency)) {
     return make_error(errc::unknown_currency,
                       "'currency' must be an upper-case ISO 4217 currency code such as EUR",
@@ -192,10 +193,12 @@ Result<CartPlan> plan_cart(const CheckoutRequest& request, const Seller& seller,
     const auto& lr = request.lines[i];
     std::string param = json::join(json::index("lines", i), "sku");
     const Product* p = find_product(lr.sku);
-    if (!p) return make_error(errc::resource_missing, "no product with sku '" + lr.sku + "'", param);
+    if (!p)
+      return make_error(errc::resource_missing, "no product with sku '" + lr.sku + "'", param);
     if (p->seller != seller.id) {
       return make_error(errc::unprocessable,
-                        "product '" + lr.sku + "' is not sold by seller '" + seller.id + "'", param);
+                        "product '" + lr.sku + "' is not sold by seller '" + seller.id + "'",
+                        param);
     }
     if (!p->active) {
       return make_error(errc::unprocessable, "product '" + lr.sku + "' is not for sale", param);
@@ -268,10 +271,10 @@ Result<Checkout> build_checkout(CheckoutRequest request, CartPlan plan, const Se
   c.amount_shipping = ship_total;
   auto total = checked_add(c.amount_subtotal, ship_total);
   if (!total || *total > kMaxCheckoutAmount) {
-    return make_error(errc::amount_too_large,
-                      "the checkout total may be at most " + std::to_string(kMaxCheckoutAmount) +
-                          " minor units",
-                      "lines");
+    return make_error(
+        errc::amount_too_large,
+        "the checkout total may be at most " + std::to_string(kMaxCheckoutAmount) + " minor units",
+        "lines");
   }
   c.amount_total = *total;
   c.platform_fee = basis_points_of(c.amount_subtotal, seller.platform_fee_bps).value_or(0);

@@ -51,8 +51,12 @@ class Transition {
       e.checkout_id = c_.id;
       e.created_at = now_;
       switch (p.kind) {
-        case PendingEvent::Kind::checkout: e.object = to_json(c_, Form::api); break;
-        case PendingEvent::Kind::refund: e.object = to_json(*c_.refund(p.id), c_, Form::api); break;
+        case PendingEvent::Kind::checkout:
+          e.object = to_json(c_, Form::api);
+          break;
+        case PendingEvent::Kind::refund:
+          e.object = to_json(*c_.refund(p.id), c_, Form::api);
+          break;
         case PendingEvent::Kind::fulfillment:
           e.object = to_json(*c_.fulfillment(p.id), c_, Form::api);
           break;
@@ -143,10 +147,14 @@ CheckoutStatus derive_status(const Checkout& c) noexcept {
   switch (c.payment.status) {
     case PaymentStatus::pending:
     case PaymentStatus::requires_action:
-    case PaymentStatus::processing: return CheckoutStatus::requires_payment;
-    case PaymentStatus::failed: return CheckoutStatus::payment_failed;
-    case PaymentStatus::canceled: return CheckoutStatus::canceled;
-    case PaymentStatus::succeeded: break;
+    case PaymentStatus::processing:
+      return CheckoutStatus::requires_payment;
+    case PaymentStatus::failed:
+      return CheckoutStatus::payment_failed;
+    case PaymentStatus::canceled:
+      return CheckoutStatus::canceled;
+    case PaymentStatus::succeeded:
+      break;
   }
   std::int64_t refunded = c.amount_refunded();
   if (refunded >= c.amount_total && c.amount_total > 0) return CheckoutStatus::refunded;
@@ -166,24 +174,88 @@ CheckoutStatus derive_status(const Checkout& c) noexcept {
 
 std::string_view status_event_type(CheckoutStatus s) noexcept {
   switch (s) {
-    case CheckoutStatus::paid: return "checkout.paid";
-    case CheckoutStatus::payment_failed: return "checkout.payment_failed";
-    case CheckoutStatus::fulfilled: return "checkout.fulfilled";
-    case CheckoutStatus::partially_refunded: return "checkout.partially_refunded";
-    case CheckoutStatus::refunded: return "checkout.refunded";
-    case CheckoutStatus::canceled: return "checkout.canceled";
+    case CheckoutStatus::paid:
+      return "checkout.paid";
+    case CheckoutStatus::payment_failed:
+      return "checkout.payment_failed";
+    case CheckoutStatus::fulfilled:
+      return "checkout.fulfilled";
+    case CheckoutStatus::partially_refunded:
+      return "checkout.partially_refunded";
+    case CheckoutStatus::refunded:
+      return "checkout.refunded";
+    case CheckoutStatus::canceled:
+      return "checkout.canceled";
     case CheckoutStatus::requires_payment:
-    case CheckoutStatus::fulfilling: return {};
+    case CheckoutStatus::fulfilling:
+      return {};
   }
   return {};
 }
 
 std::int64_t refundable(const Checkout& c) noexcept {
-  return std::max<std::int64_t>(0, c.amount_total - c.amount_refunded() - c.amount_refund_pending());
+  return std::max<std::int64_t>(0,
+                                c.amount_total - c.amount_refunded() - c.amount_refund_pending());
 }
 
 std::string payment_serial_key(std::string_view checkout_id) {
   return std::string(checkout_id) + ":payment";
+}
+
+namespace {
+
+bool payment_open(const Checkout& c) {
+  return !c.payment.reference.empty() && (c.payment.status == PaymentStatus::pending ||
+                                          c.payment.status == PaymentStatus::requires_action ||
+                                          c.payment.status == PaymentStatus::processing);
+}
+
+bool order_open(const Checkout& c, const Fulfillment& f) {
+  return c.payment.status == PaymentStatus::succeeded && !f.reference.empty() &&
+         (f.status == FulfillmentStatus::submitted ||
+          f.status == FulfillmentStatus::in_production || f.status == FulfillmentStatus::shipped);
+}
+
+bool refund_open(const Refund& r) {
+  return r.status == RefundStatus::pending && !r.reference.empty();
+}
+
+}  // namespace
+
+Timestamp reconcile_due_at(const Checkout& c, const Staleness& s) {
+  Timestamp due = 0;
+  auto consider = [&](Timestamp t) {
+    if (due == 0 || t < due) due = t;
+  };
+  if (payment_open(c)) consider(c.updated_at + s.payment_ms);
+  for (const auto& r : c.refunds)
+    if (refund_open(r)) consider(r.updated_at + s.payment_ms);
+  for (const auto& f : c.fulfillments)
+    if (order_open(c, f)) consider(f.updated_at + s.order_ms);
+  return due;
+}
+
+std::vector<JobSpec> overdue_syncs(const Checkout& c, Timestamp now, const Staleness& s) {
+  std::vector<JobSpec> out;
+  if (payment_open(c) && c.updated_at + s.payment_ms <= now) {
+    out.push_back({std::string(job_kind::payment_sync), c.id, {}, payment_serial_key(c.id), 0});
+  }
+  for (const auto& r : c.refunds) {
+    if (refund_open(r) && r.updated_at + s.payment_ms <= now) {
+      out.push_back({std::string(job_kind::refund_sync),
+                     c.id,
+                     {{"refund", r.id}},
+                     payment_serial_key(c.id),
+                     0});
+    }
+  }
+  for (const auto& f : c.fulfillments) {
+    if (order_open(c, f) && f.updated_at + s.order_ms <= now) {
+      out.push_back(
+          {std::string(job_kind::fulfillment_sync), c.id, {{"fulfillment", f.id}}, f.id, 0});
+    }
+  }
+  return out;
 }
 
 Effects checkout_created(Checkout& c, Timestamp now) {
@@ -237,21 +309,23 @@ void payment_fact(Transition& t, const PaymentFact& fact) {
         }
       }
       break;
-    case PaymentStatus::pending: break;
+    case PaymentStatus::pending:
+      break;
   }
 }
 
-void refund_fact(Transition& t, const RefundFact& fact) {
+// True when the fact newly recorded a succeeded refund (a repeated fact records nothing).
+bool refund_fact(Transition& t, const RefundFact& fact) {
   Checkout& c = t.c();
   Refund* r = fact.refund_id.empty() ? nullptr : c.refund(fact.refund_id);
   if (!r) r = c.refund_by_reference(fact.reference);
   if (!r) {
     // A refund made outside merchgate (the processor's dashboard): record it if it succeeded.
-    if (fact.status != RefundStatus::succeeded || fact.amount <= 0) return;
+    if (fact.status != RefundStatus::succeeded || fact.amount <= 0) return false;
     Refund x;
     x.id = new_id("rfd");
     x.amount = std::min(fact.amount, refundable(c));
-    if (x.amount <= 0) return;
+    if (x.amount <= 0) return false;
     x.reason = "external";
     x.reference = fact.reference;
     x.status = RefundStatus::succeeded;
@@ -259,16 +333,17 @@ void refund_fact(Transition& t, const RefundFact& fact) {
     c.refunds.push_back(std::move(x));
     t.touch();
     t.event("refund.succeeded", PendingEvent::Kind::refund, c.refunds.back().id);
-    return;
+    return true;
   }
   if (r->reference.empty() && !fact.reference.empty()) r->reference = fact.reference;
-  if (r->status != RefundStatus::pending || fact.status == RefundStatus::pending) return;
+  if (r->status != RefundStatus::pending || fact.status == RefundStatus::pending) return false;
   r->status = fact.status;
   r->failure_message = fact.failure_message;
   r->updated_at = t.now();
   t.touch();
   t.event(fact.status == RefundStatus::succeeded ? "refund.succeeded" : "refund.failed",
           PendingEvent::Kind::refund, r->id);
+  return fact.status == RefundStatus::succeeded;
 }
 
 void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact& fact) {
@@ -315,14 +390,13 @@ void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact&
       }
     }
     t.event(fulfillment_event_type(fact.status), PendingEvent::Kind::fulfillment, f->id);
-    bool partner_gave_up =
-        fact.status == FulfillmentStatus::failed ||
-        (fact.status == FulfillmentStatus::canceled && c.canceled_at == 0);
+    bool partner_gave_up = fact.status == FulfillmentStatus::failed ||
+                           (fact.status == FulfillmentStatus::canceled && c.canceled_at == 0);
     if (partner_gave_up) {
-      auto_refund(t, f->amount + f->amount_shipping,
-                  fact.status == FulfillmentStatus::failed ? "fulfillment_failed"
-                                                           : "fulfillment_canceled",
-                  f->id);
+      auto_refund(
+          t, f->amount + f->amount_shipping,
+          fact.status == FulfillmentStatus::failed ? "fulfillment_failed" : "fulfillment_canceled",
+          f->id);
     }
   } else if (new_package && rank(f->status) >= rank(FulfillmentStatus::shipped)) {
     // Another package of an order already shipped: its tracking is news for the buyer.
@@ -340,8 +414,8 @@ Effects apply_payment_fact(Checkout& c, const PaymentFact& fact, Timestamp now) 
 
 Effects apply_refund_fact(Checkout& c, const RefundFact& fact, Timestamp now) {
   Transition t(c, now);
-  refund_fact(t, fact);
-  return t.finish(/*repeat_partial_refund=*/fact.status == RefundStatus::succeeded);
+  bool succeeded = refund_fact(t, fact);
+  return t.finish(/*repeat_partial_refund=*/succeeded);
 }
 
 Effects apply_dispute_fact(Checkout& c, const DisputeFact& fact, Timestamp now) {
@@ -349,8 +423,12 @@ Effects apply_dispute_fact(Checkout& c, const DisputeFact& fact, Timestamp now) 
   auto it = std::find_if(c.disputes.begin(), c.disputes.end(),
                          [&](const Dispute& d) { return d.reference == fact.reference; });
   if (it == c.disputes.end()) {
-    Dispute d{fact.reference, fact.amount, fact.reason,
-              fact.closed ? fact.status : (fact.status.empty() ? "open" : fact.status), now, now};
+    Dispute d{fact.reference,
+              fact.amount,
+              fact.reason,
+              fact.status.empty() ? (fact.closed ? "closed" : "open") : fact.status,
+              now,
+              now};
     c.disputes.push_back(d);
     t.touch();
     t.event("dispute.opened", PendingEvent::Kind::dispute, fact.reference);
@@ -440,6 +518,10 @@ Result<Effects> request_cancel(Checkout& c, Timestamp now) {
                             "it instead");
     }
   }
+  if (c.status == CheckoutStatus::fulfilled) {
+    return make_error(errc::invalid_state,
+                      "checkout " + c.id + " is already fulfilled; refund it instead");
+  }
   Transition t(c, now);
   c.canceled_at = now;
   t.touch();
@@ -460,12 +542,12 @@ Result<Effects> request_cancel(Checkout& c, Timestamp now) {
   return t.finish();
 }
 
-Result<Effects> request_refund(Checkout& c, std::int64_t amount, std::string reason,
-                               Timestamp now, std::string& refund_id) {
+Result<Effects> request_refund(Checkout& c, std::int64_t amount, std::string reason, Timestamp now,
+                               std::string& refund_id) {
   if (c.payment.status != PaymentStatus::succeeded) {
-    return make_error(errc::invalid_state,
-                      "checkout " + c.id + " has no successful payment to refund (status " +
-                          std::string(to_string(c.status)) + ")");
+    return make_error(errc::invalid_state, "checkout " + c.id +
+                                               " has no successful payment to refund (status " +
+                                               std::string(to_string(c.status)) + ")");
   }
   std::int64_t left = refundable(c);
   if (amount <= 0) {

@@ -94,13 +94,27 @@ Effects record_refund_refused(Checkout& c, std::string_view refund_id, std::stri
 // App requests. Errors are 409 (invalid_state) or 422 with `param`, and leave `c` unchanged.
 Result<Effects> request_cancel(Checkout& c, Timestamp now);
 // On success `refund_id` is the new refund's id.
-Result<Effects> request_refund(Checkout& c, std::int64_t amount, std::string reason,
-                               Timestamp now, std::string& refund_id);
+Result<Effects> request_refund(Checkout& c, std::int64_t amount, std::string reason, Timestamp now,
+                               std::string& refund_id);
 
 // The amount still refundable: total minus succeeded and pending refunds.
 std::int64_t refundable(const Checkout& c) noexcept;
 
 // A serial key shared by all payment jobs of one checkout, so a refund never overtakes a cancel.
 std::string payment_serial_key(std::string_view checkout_id);
+
+// The reconciler's deadlines: how long a payment (or refund) and an order may go without news.
+struct Staleness {
+  std::int64_t payment_ms = 10 * 60'000;
+  std::int64_t order_ms = 60 * 60'000;
+};
+
+// When partners should next be asked about this checkout: the earliest deadline of an open
+// payment, a pending refund or an open order that has a partner reference; 0 when nothing is open.
+Timestamp reconcile_due_at(const Checkout& c, const Staleness& s);
+
+// The sync jobs overdue at `now`: payment.sync, payment.refund_sync {refund}, fulfillment.sync
+// {fulfillment}.
+std::vector<JobSpec> overdue_syncs(const Checkout& c, Timestamp now, const Staleness& s);
 
 }  // namespace mg::core

@@ -147,8 +147,10 @@ std::string base64url_encode(std::string_view in) {
   std::string out = base64_encode(in);
   while (!out.empty() && out.back() == '=') out.pop_back();
   for (char& c : out) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   return out;
 }
@@ -177,8 +179,7 @@ std::uint32_t crc32(std::string_view data) noexcept {
   return crc ^ 0xFFFFFFFFu;
 }
 
-std::string aes256gcm_seal(std::string_view key, std::string_view plaintext,
-                           std::string_view aad) {
+std::string aes256gcm_seal(std::string_view key, std::string_view plaintext, std::string_view aad) {
   if (key.size() != 32) std::abort();  // a programming error: keys are validated at start-up
   std::string nonce = random_bytes(kNonceSize);
   std::string out;
@@ -241,8 +242,7 @@ bool rsa_sha256_verify_with_certificate(std::string_view certificate_pem, std::s
   if (!key) return false;
   MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx) return false;
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1)
-    return false;
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1) return false;
   return EVP_DigestVerify(ctx.get(), bytes(signature), signature.size(), bytes(data),
                           data.size()) == 1;
 }

@@ -16,14 +16,14 @@ std::string random_alnum(std::size_t n);
 // `prefix` + "_" + 24 random [0-9A-Za-z] characters: chk_…, evt_…, ful_…, rfd_…
 std::string new_id(std::string_view prefix);
 
-std::string sha256(std::string_view data);                            // 32 raw bytes
+std::string sha256(std::string_view data);                             // 32 raw bytes
 std::string hmac_sha256(std::string_view key, std::string_view data);  // 32 raw bytes
 
-std::string hex_encode(std::string_view bytes);  // lower case
-std::optional<std::string> hex_decode(std::string_view hex);  // either case; nullopt if invalid
-std::string base64_encode(std::string_view bytes);  // standard alphabet, padded
+std::string hex_encode(std::string_view bytes);                   // lower case
+std::optional<std::string> hex_decode(std::string_view hex);      // either case; nullopt if invalid
+std::string base64_encode(std::string_view bytes);                // standard alphabet, padded
 std::optional<std::string> base64_decode(std::string_view text);  // standard, padded or not
-std::string base64url_encode(std::string_view bytes);  // URL-safe alphabet, unpadded
+std::string base64url_encode(std::string_view bytes);             // URL-safe alphabet, unpadded
 
 // Constant-time equality (CRYPTO_memcmp); different lengths compare unequal without early exit
 // on content.

@@ -40,8 +40,8 @@ Result<void> only_keys(const bj::object& o, std::initializer_list<std::string_vi
                        std::string_view prefix) {
   for (const auto& kv : o) {
     if (std::find(allowed.begin(), allowed.end(), std::string_view(kv.key())) == allowed.end()) {
-      return make_error(errc::unknown_field,
-                        "unknown field '" + std::string(kv.key()) + "'", join(prefix, kv.key()));
+      return make_error(errc::unknown_field, "unknown field '" + std::string(kv.key()) + "'",
+                        join(prefix, kv.key()));
     }
   }
   return {};
@@ -63,12 +63,21 @@ bool is_clean_text(std::string_view s) noexcept {
       continue;
     }
     int extra = -1;
-    if (c >= 0xC2 && c <= 0xDF) extra = 1;
-    else if (c >= 0xE0 && c <= 0xEF) extra = 2;
-    else if (c >= 0xF0 && c <= 0xF4) extra = 3;
+    if (c >= 0xC2 && c <= 0xDF)
+      extra = 1;
+    else if (c >= 0xE0 && c <= 0xEF)
+      extra = 2;
+    else if (c >= 0xF0 && c <= 0xF4)
+      extra = 3;
     if (extra < 0 || i + static_cast<std::size_t>(extra) >= s.size()) return false;
     for (int k = 1; k <= extra; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    // Overlong forms, UTF-16 surrogates and code points above U+10FFFF are not UTF-8.
+    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 > 0x8F)) {
+      return false;
     }
     i += static_cast<std::size_t>(extra) + 1;
   }
@@ -91,8 +100,7 @@ Result<std::string> required_string(const Field& f, std::size_t max_length,
   }
   if (!is_clean_text(s)) {
     return make_error(errc::invalid_field,
-                      "'" + f.path() + "' must be UTF-8 text without control characters",
-                      f.path());
+                      "'" + f.path() + "' must be UTF-8 text without control characters", f.path());
   }
   return std::string(s);
 }
@@ -110,18 +118,16 @@ Result<std::int64_t> as_int(const bj::value& v, std::string_view path, std::int6
   if (v.is_int64()) {
     std::int64_t n = v.as_int64();
     if (n < min || n > max) {
-      return make_error(errc::amount_out_of_range,
-                        "'" + p + "' must be between " + std::to_string(min) + " and " +
-                            std::to_string(max),
-                        p);
+      return make_error(
+          errc::amount_out_of_range,
+          "'" + p + "' must be between " + std::to_string(min) + " and " + std::to_string(max), p);
     }
     return n;
   }
   if (v.is_uint64()) {
-    return make_error(errc::amount_out_of_range,
-                      "'" + p + "' must be between " + std::to_string(min) + " and " +
-                          std::to_string(max),
-                      p);
+    return make_error(
+        errc::amount_out_of_range,
+        "'" + p + "' must be between " + std::to_string(min) + " and " + std::to_string(max), p);
   }
   return make_error(errc::invalid_field, "'" + p + "' must be an integer", p);
 }

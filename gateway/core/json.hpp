@@ -21,8 +21,8 @@ std::string join(std::string_view prefix, std::string_view key);
 std::string index(std::string_view prefix, std::size_t i);
 
 // Refuses keys outside `allowed` (errc::unknown_field, param = the key's path).
-Result<void> only_keys(const boost::json::object& o, std::initializer_list<std::string_view> allowed,
-                       std::string_view prefix);
+Result<void> only_keys(const boost::json::object& o,
+                       std::initializer_list<std::string_view> allowed, std::string_view prefix);
 
 // Typed field access. A missing (or null, when `null_is_missing`) required field is
 // errc::missing_field; a wrong type is errc::invalid_field.

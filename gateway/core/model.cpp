@@ -15,8 +15,7 @@ std::optional<E> lookup(const std::array<std::pair<E, std::string_view>, N>& tab
 }
 
 template <class E, std::size_t N>
-std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table,
-                         E e) noexcept {
+std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E e) noexcept {
   for (const auto& [v, name] : table)
     if (v == e) return name;
   return "unknown";

@@ -127,8 +127,8 @@ struct Refund {
   RefundStatus status = RefundStatus::pending;
   std::string reference;  // the processor's refund id
   std::string failure_message;
-  bool automatic = false;       // started by merchgate (cancel, refused fulfillment)
-  std::string fulfillment_id;   // the fulfillment whose failure caused it, if any
+  bool automatic = false;      // started by merchgate (cancel, refused fulfillment)
+  std::string fulfillment_id;  // the fulfillment whose failure caused it, if any
   Timestamp created_at = 0;
   Timestamp updated_at = 0;
 };
@@ -146,8 +146,8 @@ struct FulfillmentLine {
 };
 
 struct Fulfillment {
-  std::string id;       // ful_...
-  std::string adapter;  // adapter id of the merch partner
+  std::string id;         // ful_...
+  std::string adapter;    // adapter id of the merch partner
   std::string reference;  // the partner's order id
   FulfillmentStatus status = FulfillmentStatus::pending;
   std::vector<FulfillmentLine> lines;
@@ -200,6 +200,8 @@ struct Checkout {
   Timestamp created_at = 0;
   Timestamp updated_at = 0;
   Timestamp canceled_at = 0;  // 0: not canceled
+  // When the reconciler should next ask partners about it (0: nothing open); not shown.
+  Timestamp reconcile_at = 0;
 
   std::int64_t amount_refunded() const;  // succeeded refunds
   std::int64_t amount_refund_pending() const;
@@ -241,6 +243,7 @@ inline constexpr std::string_view payment_create = "payment.create";
 inline constexpr std::string_view payment_cancel = "payment.cancel";
 inline constexpr std::string_view payment_refund = "payment.refund";
 inline constexpr std::string_view payment_sync = "payment.sync";
+inline constexpr std::string_view refund_sync = "payment.refund_sync";
 inline constexpr std::string_view fulfillment_create = "fulfillment.create";
 inline constexpr std::string_view fulfillment_cancel = "fulfillment.cancel";
 inline constexpr std::string_view fulfillment_sync = "fulfillment.sync";

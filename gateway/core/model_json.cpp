@@ -133,7 +133,8 @@ bj::object to_json(const Fulfillment& f, const Checkout& c, Form form) {
   o["reference"] = opt(f.reference);
   o["status"] = to_string(f.status);
   bj::array lines;
-  for (const auto& l : f.lines) lines.push_back(bj::object{{"sku", l.sku}, {"quantity", l.quantity}});
+  for (const auto& l : f.lines)
+    lines.push_back(bj::object{{"sku", l.sku}, {"quantity", l.quantity}});
   o["lines"] = std::move(lines);
   o["amount"] = f.amount;
   o["amount_shipping"] = f.amount_shipping;
@@ -246,7 +247,10 @@ bj::object to_json(const Checkout& c, Form form) {
   o["created_at"] = time_value(c.created_at, form);
   o["updated_at"] = time_value(c.updated_at, form);
   o["canceled_at"] = time_value(c.canceled_at, form);
-  if (storage) o["api_key_id"] = c.api_key_id;
+  if (storage) {
+    o["api_key_id"] = c.api_key_id;
+    o["reconcile_at"] = c.reconcile_at;
+  }
   return o;
 }
 
@@ -292,8 +296,8 @@ Result<Checkout> checkout_from_storage(const bj::object& o) {
     if (v.is_string()) c.payment.candidates.emplace_back(v.as_string());
   for (const auto& v : arr(p, "attempts")) {
     const auto& a = v.as_object();
-    c.payment.attempts.push_back({str(a, "processor"), str(a, "outcome"), str(a, "error"),
-                                  num(a, "at")});
+    c.payment.attempts.push_back(
+        {str(a, "processor"), str(a, "outcome"), str(a, "error"), num(a, "at")});
   }
   c.payment.partner_data = string_map(obj(p, "partner_data"));
 
@@ -337,8 +341,8 @@ Result<Checkout> checkout_from_storage(const bj::object& o) {
   }
   for (const auto& v : arr(o, "disputes")) {
     const auto& d = v.as_object();
-    c.disputes.push_back({str(d, "reference"), num(d, "amount"), str(d, "reason"),
-                          str(d, "status"), num(d, "created_at"), num(d, "updated_at")});
+    c.disputes.push_back({str(d, "reference"), num(d, "amount"), str(d, "reason"), str(d, "status"),
+                          num(d, "created_at"), num(d, "updated_at")});
   }
   const auto& b = obj(o, "buyer");
   c.buyer.id = str(b, "id");
@@ -351,6 +355,7 @@ Result<Checkout> checkout_from_storage(const bj::object& o) {
   c.created_at = num(o, "created_at");
   c.updated_at = num(o, "updated_at");
   c.canceled_at = num(o, "canceled_at");
+  c.reconcile_at = num(o, "reconcile_at");
   return c;
 }
 

@@ -33,7 +33,7 @@ std::optional<std::int64_t> basis_points_of(std::int64_t amount, std::int64_t bp
 // `total`. Used to give each fulfillment its share of shipping or of a refund.
 // Empty result when weights are empty or all zero.
 std::vector<std::int64_t> allocate_proportionally(std::int64_t total,
-                                                   const std::vector<std::int64_t>& weights);
+                                                  const std::vector<std::int64_t>& weights);
 
 // "25.99 EUR", "2599 JPY": for logs and human messages only, never for the wire.
 std::string format_amount(std::int64_t minor, const Currency& currency);

@@ -16,7 +16,8 @@ std::vector<std::string> route(const RoutingTable& table, std::string_view curre
   };
   for (const auto& rule : table.rules) {
     if (!contains(rule.currencies, currency)) continue;
-    if (!rule.countries.empty() && (country.empty() || !contains(rule.countries, country))) continue;
+    if (!rule.countries.empty() && (country.empty() || !contains(rule.countries, country)))
+      continue;
     if (rule.min_amount && amount < *rule.min_amount) continue;
     if (rule.max_amount && amount > *rule.max_amount) continue;
     return rule.processors;
@@ -27,7 +28,8 @@ std::vector<std::string> route(const RoutingTable& table, std::string_view curre
 namespace {
 
 Result<std::vector<std::string>> string_list(const bj::object& o, std::string_view key,
-                                             std::string_view prefix, bool (*valid)(std::string_view),
+                                             std::string_view prefix,
+                                             bool (*valid)(std::string_view),
                                              std::string_view what) {
   std::vector<std::string> out;
   auto arr = json::optional_array({o, key, prefix});

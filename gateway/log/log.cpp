@@ -5,7 +5,9 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 
 namespace mg::log {
@@ -16,10 +18,14 @@ std::atomic<int> g_level{static_cast<int>(Level::info)};
 
 std::string_view level_name(Level l) {
   switch (l) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -28,11 +34,21 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -53,13 +69,19 @@ void append_value(std::string& out, const Field& f, bool json) {
         if constexpr (std::is_same_v<T, std::string_view>) {
           if (json) {
             append_json_string(out, v);
-          } else if (v.find_first_of(" \"=") != std::string_view::npos || v.empty()) {
+          } else if (v.empty() || std::any_of(v.begin(), v.end(), [](char ch) {
+                       return static_cast<unsigned char>(ch) <= 0x20 || ch == '"' || ch == '=';
+                     })) {
+            // Quoted and escaped: a space would split the pair, a control byte forge a line.
             append_json_string(out, v);
           } else {
             out += v;
           }
         } else if constexpr (std::is_same_v<T, bool>) {
           out += v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, double>) {
+          // JSON has no NaN or infinity.
+          out += std::isfinite(v) ? std::to_string(v) : "null";
         } else {
           out += std::to_string(v);
         }
@@ -82,11 +104,16 @@ spdlog::logger& logger() {
 }  // namespace
 
 bool parse_level(std::string_view name, Level& out) {
-  if (name == "debug") out = Level::debug;
-  else if (name == "info") out = Level::info;
-  else if (name == "warn" || name == "warning") out = Level::warn;
-  else if (name == "error") out = Level::error;
-  else return false;
+  if (name == "debug")
+    out = Level::debug;
+  else if (name == "info")
+    out = Level::info;
+  else if (name == "warn" || name == "warning")
+    out = Level::warn;
+  else if (name == "error")
+    out = Level::error;
+  else
+    return false;
   return true;
 }
 
@@ -123,7 +150,8 @@ std::string format_line(bool json, Level level, std::string_view timestamp, std:
     out += timestamp;
     out.push_back(' ');
     std::string_view name = level_name(level);
-    for (char c : name) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    for (char c : name)
+      out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     out.push_back(' ');
     out += event;
     for (const auto& f : fields) {

@@ -16,9 +16,9 @@ struct Header {
 };
 
 struct Request {
-  std::string method;  // upper case: "GET", "POST"
-  std::string target;  // as received: path and query
-  std::string path;    // percent-decoded path, no query
+  std::string method;                                      // upper case: "GET", "POST"
+  std::string target;                                      // as received: path and query
+  std::string path;                                        // percent-decoded path, no query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::vector<Header> headers;                             // names lower case, in order
   std::string body;

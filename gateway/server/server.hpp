@@ -25,10 +25,10 @@ struct ServerOptions {
   std::uint16_t port = 8080;  // 0 = any free port; see Server::port()
   std::string tls_cert_file;  // PEM; with tls_key_file: HTTPS only, TLS 1.2+
   std::string tls_key_file;
-  std::size_t header_limit = 16 * 1024;   // request line + headers; beyond: 431
-  std::size_t body_limit = 1024 * 1024;   // beyond: 413
-  std::chrono::milliseconds read_timeout{10'000};   // to read one whole request once it started
-  std::chrono::milliseconds idle_timeout{60'000};   // keep-alive wait for the next request
+  std::size_t header_limit = 16 * 1024;            // request line + headers; beyond: 431
+  std::size_t body_limit = 1024 * 1024;            // beyond: 413
+  std::chrono::milliseconds read_timeout{10'000};  // to read one whole request once it started
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds handshake_timeout{10'000};
   std::size_t max_connections = 10'000;  // beyond: accepted and closed at once

@@ -62,8 +62,9 @@ std::vector<std::string> AdapterManager::reload(const std::vector<store::Adapter
       problems.push_back("adapter '" + record.id + "': " + credentials.error().message);
       continue;
     }
-    adapters::AdapterConfig config{record.id, record.type, record.enabled, record.base_url,
-                                   std::move(*credentials), record.settings};
+    adapters::AdapterConfig config{
+        record.id,      record.type, record.enabled, record.base_url, std::move(*credentials),
+        record.settings};
     // The fingerprint covers the credentials too (hashed), so a rotated key rebuilds the instance.
     std::string fingerprint = core::hex_encode(core::sha256(
         record.type + "\n" + (record.enabled ? "1" : "0") + "\n" + record.base_url + "\n" +

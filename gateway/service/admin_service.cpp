@@ -23,13 +23,12 @@ bool valid_adapter_id(std::string_view id) {
 
 bool valid_catalog_id(std::string_view id) {
   return !id.empty() && id.size() <= 100 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
-AdminService::AdminService(store::Store& store, AdapterManager& adapters,
-                           const core::Clock& clock)
+AdminService::AdminService(store::Store& store, AdapterManager& adapters, const core::Clock& clock)
     : store_(store), adapters_(adapters), clock_(clock) {}
 
 bj::array AdminService::adapter_types() const {
@@ -72,7 +71,8 @@ Task<Result<Put>> AdminService::put_adapter(std::string id, bj::object body) {
     co_return make_error(errc::invalid_field,
                          "adapter ids are 1 to 64 characters of a-z, 0-9, '-' and '_'", "id");
   }
-  if (auto r = json::only_keys(body, {"type", "enabled", "base_url", "credentials", "settings"}, "");
+  if (auto r =
+          json::only_keys(body, {"type", "enabled", "base_url", "credentials", "settings"}, "");
       !r) {
     co_return r.error();
   }
@@ -92,10 +92,10 @@ Task<Result<Put>> AdminService::put_adapter(std::string id, bj::object body) {
   if (!settings) co_return settings.error();
   const adapters::AdapterType* t = adapters_.registry().find(*type);
   if (!t) {
-    co_return make_error(errc::invalid_field,
-                         "unknown adapter type '" + *type + "'; known types: " +
-                             adapters_.registry().names(),
-                         "type");
+    co_return make_error(
+        errc::invalid_field,
+        "unknown adapter type '" + *type + "'; known types: " + adapters_.registry().names(),
+        "type");
   }
 
   auto existing = co_await store::async_read(
@@ -123,8 +123,14 @@ Task<Result<Put>> AdminService::put_adapter(std::string id, bj::object body) {
   if (!sealed) co_return sealed.error();
 
   core::Timestamp now = clock_.now();
-  store::AdapterRecord record{id, config.type, config.enabled, config.base_url, *sealed,
-                              config.settings, *existing ? (*existing)->created_at : now, now};
+  store::AdapterRecord record{id,
+                              config.type,
+                              config.enabled,
+                              config.base_url,
+                              *sealed,
+                              config.settings,
+                              *existing ? (*existing)->created_at : now,
+                              now};
   auto written = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
     tx.put_adapter(record);
     return true;
@@ -132,7 +138,8 @@ Task<Result<Put>> AdminService::put_adapter(std::string id, bj::object body) {
   if (!written) co_return written.error();
   auto reloaded = co_await reload_adapters();
   if (!reloaded) co_return reloaded.error();
-  log::info("admin.adapter_put", {{"adapter", id}, {"type", config.type}, {"enabled", config.enabled}});
+  log::info("admin.adapter_put",
+            {{"adapter", id}, {"type", config.type}, {"enabled", config.enabled}});
   co_return Put{adapter_view(record, &config.credentials), !*existing};
 }
 
@@ -230,7 +237,8 @@ Task<Result<Put>> AdminService::put_seller(std::string id, bj::object body) {
 
 Task<Result<bj::object>> AdminService::get_seller(std::string id) {
   auto r = co_await store::async_read(
-      store_, [&](store::ReadTx& tx) -> Result<std::optional<core::Seller>> { return tx.seller(id); });
+      store_,
+      [&](store::ReadTx& tx) -> Result<std::optional<core::Seller>> { return tx.seller(id); });
   if (!r) co_return r.error();
   if (!*r) co_return make_error(errc::not_found, "no seller '" + id + "'", "id");
   co_return core::to_json(**r, core::Form::api);
@@ -238,7 +246,8 @@ Task<Result<bj::object>> AdminService::get_seller(std::string id) {
 
 Task<Result<store::Page<core::Seller>>> AdminService::list_sellers(store::ListQuery q) {
   co_return co_await store::async_read(
-      store_, [&](store::ReadTx& tx) -> Result<store::Page<core::Seller>> { return tx.sellers(q); });
+      store_,
+      [&](store::ReadTx& tx) -> Result<store::Page<core::Seller>> { return tx.sellers(q); });
 }
 
 Task<Result<Put>> AdminService::put_product(std::string sku, bj::object body) {
@@ -282,7 +291,8 @@ Task<Result<Put>> AdminService::put_product(std::string sku, bj::object body) {
     for (std::size_t i = 0; i < (*images)->size(); ++i) {
       const auto& v = (**images)[i];
       if (!v.is_string() || !v.as_string().starts_with("https://") || v.as_string().size() > 2048) {
-        co_return make_error(errc::invalid_field, "images are https URLs", json::index("images", i));
+        co_return make_error(errc::invalid_field, "images are https URLs",
+                             json::index("images", i));
       }
       p.images.emplace_back(v.as_string());
     }
@@ -342,7 +352,8 @@ Task<Result<Put>> AdminService::put_product(std::string sku, bj::object body) {
 
 Task<Result<bj::object>> AdminService::get_product(std::string sku) {
   auto r = co_await store::async_read(
-      store_, [&](store::ReadTx& tx) -> Result<std::optional<core::Product>> { return tx.product(sku); });
+      store_,
+      [&](store::ReadTx& tx) -> Result<std::optional<core::Product>> { return tx.product(sku); });
   if (!r) co_return r.error();
   if (!*r) co_return make_error(errc::not_found, "no product '" + sku + "'", "sku");
   co_return core::to_json(**r, core::Form::api);
@@ -358,7 +369,8 @@ Task<Result<store::Page<core::Product>>> AdminService::list_products(std::string
 
 Task<Result<void>> AdminService::delete_product(std::string sku) {
   auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
-    if (!tx.delete_product(sku)) return make_error(errc::not_found, "no product '" + sku + "'", "sku");
+    if (!tx.delete_product(sku))
+      return make_error(errc::not_found, "no product '" + sku + "'", "sku");
     return true;
   });
   if (!r) co_return r.error();
@@ -391,9 +403,8 @@ Task<Result<bj::object>> AdminService::put_routing(bj::object body) {
 
 Task<Result<bj::object>> AdminService::get_routing() {
   auto r = co_await store::async_read(
-      store_, [&](store::ReadTx& tx) -> Result<std::optional<core::RoutingTable>> {
-        return tx.routing();
-      });
+      store_,
+      [&](store::ReadTx& tx) -> Result<std::optional<core::RoutingTable>> { return tx.routing(); });
   if (!r) co_return r.error();
   co_return *r ? core::to_json(**r) : bj::object{{"rules", bj::array{}}};
 }

@@ -1,5 +1,6 @@
 #include "gateway/service/checkout_service.hpp"
 
+#include "gateway/core/card_scan.hpp"
 #include "gateway/core/cart.hpp"
 #include "gateway/core/checkout_machine.hpp"
 #include "gateway/core/crypto.hpp"
@@ -48,8 +49,14 @@ std::optional<Reply> idempotency_lookup(store::ReadTx& tx, std::string_view scop
   return Reply{record->status_code, record->response_body};
 }
 
-void persist(store::WriteTx& tx, const core::Checkout& c, const core::Effects& fx,
-             core::Timestamp now) {
+void persist(store::WriteTx& tx, core::Checkout& c, const core::Effects& fx, core::Timestamp now,
+             const core::Staleness& staleness) {
+  core::Timestamp due = core::reconcile_due_at(c, staleness);
+  if (due == 0) {
+    c.reconcile_at = 0;
+  } else if (due >= now || c.reconcile_at == 0) {
+    c.reconcile_at = due;
+  }
   tx.update_checkout(c);
   if (!fx.events.empty()) tx.append_events(fx.events);
   if (!fx.jobs.empty()) tx.enqueue_jobs(fx.jobs, now);
@@ -69,6 +76,17 @@ bool visible_to(const Caller& caller, const core::Checkout& c) {
   return caller.seller.empty() || caller.seller == c.seller;
 }
 
+// CONTRACT §3: no card number or CVC passes through merchgate, in any request body.
+static Result<void> refuse_card_data(const bj::object& body) {
+  if (auto card = core::find_card_data(body)) {
+    return make_error(errc::card_data_forbidden,
+                      "card numbers and security codes must never be sent to merchgate; collect "
+                      "them with the payment processor's client SDK",
+                      *card);
+  }
+  return {};
+}
+
 }  // namespace detail
 
 std::string request_fingerprint(std::string_view method, std::string_view path,
@@ -81,7 +99,11 @@ std::string request_fingerprint(std::string_view method, std::string_view path,
 
 CheckoutService::CheckoutService(store::Store& store, AdapterManager& adapters,
                                  const core::Clock& clock, ServiceOptions options)
-    : store_(store), adapters_(adapters), clock_(clock), options_(std::move(options)) {}
+    : store_(store),
+      adapters_(adapters),
+      clock_(clock),
+      options_(std::move(options)),
+      staleness_{options_.stale_payment_after.count(), options_.stale_order_after.count()} {}
 
 void CheckoutService::on_jobs_queued(std::function<void()> notify) { notify_ = std::move(notify); }
 
@@ -116,8 +138,8 @@ Task<Result<std::map<std::string, std::int64_t>>> CheckoutService::quote(
     q.ctx.traceparent = traceparent;
     q.address = *request.buyer.shipping_address;
     q.currency = request.currency;
-    std::string cache_key = adapter_id + "|" + q.address.country + "|" + q.address.postal_code +
-                            "|" + q.currency;
+    std::string cache_key =
+        adapter_id + "|" + q.address.country + "|" + q.address.postal_code + "|" + q.currency;
     for (auto i : indexes) {
       const auto& l = plan.lines[i];
       q.lines.push_back({l.sku, l.title, l.quantity, l.unit_amount, l.fulfillment_spec});
@@ -141,9 +163,8 @@ Task<Result<std::map<std::string, std::int64_t>>> CheckoutService::quote(
                                  "' cannot ship this order to the address: " + e.message,
                              "buyer.shipping_address.country");
       }
-      co_return make_error(errc::partner_error,
-                           "fulfillment partner '" + adapter_id +
-                               "' could not quote shipping: " + e.message);
+      co_return make_error(errc::partner_error, "fulfillment partner '" + adapter_id +
+                                                    "' could not quote shipping: " + e.message);
     }
     if (quoted->currency != request.currency) {
       co_return make_error(errc::partner_error, "fulfillment partner '" + adapter_id +
@@ -164,8 +185,8 @@ Task<Reply> CheckoutService::create_checkout(const Caller& caller, std::string k
   std::string fingerprint = request_fingerprint("POST", "/v1/checkouts", body);
   std::string scope = caller.key_id;
 
-  auto prior = co_await store::async_read(
-      store_, [&](store::ReadTx& tx) -> Result<std::optional<Reply>> {
+  auto prior =
+      co_await store::async_read(store_, [&](store::ReadTx& tx) -> Result<std::optional<Reply>> {
         return detail::idempotency_lookup(tx, scope, key, fingerprint);
       });
   if (!prior) co_return error_reply(prior.error());
@@ -176,10 +197,9 @@ Task<Reply> CheckoutService::create_checkout(const Caller& caller, std::string k
   auto request = core::parse_checkout_request(*doc);
   if (!request) co_return error_reply(request.error());
   if (!caller.seller.empty() && request->seller != caller.seller) {
-    co_return error_reply(make_error(errc::permission_denied,
-                                     "this API key may only create checkouts for seller '" +
-                                         caller.seller + "'",
-                                     "seller"));
+    co_return error_reply(make_error(
+        errc::permission_denied,
+        "this API key may only create checkouts for seller '" + caller.seller + "'", "seller"));
   }
 
   struct Catalog {
@@ -220,16 +240,16 @@ Task<Reply> CheckoutService::create_checkout(const Caller& caller, std::string k
   } else if (catalog->routing && !catalog->routing->rules.empty()) {
     std::string country =
         request->buyer.shipping_address ? request->buyer.shipping_address->country : "";
-    for (auto& p : core::route(*catalog->routing, request->currency, country,
-                               plan->amount_subtotal)) {
+    for (auto& p :
+         core::route(*catalog->routing, request->currency, country, plan->amount_subtotal)) {
       if (set->payment(p)) candidates.push_back(std::move(p));
     }
     if (candidates.empty()) {
-      co_return error_reply(make_error(
-          errc::unprocessable,
-          "no routing rule names an enabled payment processor for " + request->currency +
-              (country.empty() ? "" : " to " + country),
-          "currency"));
+      co_return error_reply(make_error(errc::unprocessable,
+                                       "no routing rule names an enabled payment processor for " +
+                                           request->currency +
+                                           (country.empty() ? "" : " to " + country),
+                                       "currency"));
     }
   } else {
     for (const auto& [id, entry] : set->entries()) {
@@ -273,8 +293,8 @@ Task<Reply> CheckoutService::create_checkout(const Caller& caller, std::string k
         tx.append_events(fx.events);
         core::JobSpec spec = fx.jobs.front();
         spec.payload["idempotency"] = bj::object{{"scope", scope}, {"key", key}};
-        store::Job job = tx.enqueue_leased_job(spec, options_.worker_id,
-                                               now + options_.lease.count(), now);
+        store::Job job =
+            tx.enqueue_leased_job(spec, options_.worker_id, now + options_.lease.count(), now);
         tx.begin_idempotency({scope, key, fingerprint, 0, "", c.id, now});
         return job;
       });
@@ -309,9 +329,17 @@ Task<Reply> CheckoutService::cancel_checkout(const Caller& caller, std::string k
                                              std::string checkout_id, std::string body) {
   std::string path = "/v1/checkouts/" + checkout_id + "/cancel";
   std::string fingerprint = request_fingerprint("POST", path, body);
+  // A key already bound to a request answers first, whatever this body holds (CONTRACT §2).
+  auto prior =
+      co_await store::async_read(store_, [&](store::ReadTx& tx) -> Result<std::optional<Reply>> {
+        return detail::idempotency_lookup(tx, caller.key_id, key, fingerprint);
+      });
+  if (!prior) co_return error_reply(prior.error());
+  if (*prior) co_return **prior;
   if (!body.empty()) {
     auto doc = core::json::parse_object(body);
     if (!doc) co_return error_reply(doc.error());
+    if (auto r = detail::refuse_card_data(*doc); !r) co_return error_reply(r.error());
     if (auto r = core::json::only_keys(*doc, {"reason"}, ""); !r) co_return error_reply(r.error());
     if (auto r = core::json::optional_string({*doc, "reason", ""}, 500); !r) {
       co_return error_reply(r.error());
@@ -330,7 +358,7 @@ Task<Reply> CheckoutService::cancel_checkout(const Caller& caller, std::string k
     auto effects = core::request_cancel(*c, now);
     if (!effects) return effects.error();
     fx = std::move(*effects);
-    detail::persist(tx, *c, fx, now);
+    detail::persist(tx, *c, fx, now, staleness_);
     Reply r = checkout_reply(*c, 200);
     tx.begin_idempotency({caller.key_id, key, fingerprint, r.status, r.body, c->id, now});
     return r;
@@ -346,8 +374,18 @@ Task<Reply> CheckoutService::refund_checkout(const Caller& caller, std::string k
                                              std::string traceparent) {
   std::string path = "/v1/checkouts/" + checkout_id + "/refunds";
   std::string fingerprint = request_fingerprint("POST", path, body);
-  auto doc = core::json::parse_object(body);
+  // A key already bound to a request answers first, whatever this body holds (CONTRACT §2).
+  auto prior =
+      co_await store::async_read(store_, [&](store::ReadTx& tx) -> Result<std::optional<Reply>> {
+        return detail::idempotency_lookup(tx, caller.key_id, key, fingerprint);
+      });
+  if (!prior) co_return error_reply(prior.error());
+  if (*prior) co_return **prior;
+  // An empty body asks for a full refund, like {}.
+  auto doc =
+      core::json::parse_object(body.empty() ? std::string_view("{}") : std::string_view(body));
   if (!doc) co_return error_reply(doc.error());
+  if (auto r = detail::refuse_card_data(*doc); !r) co_return error_reply(r.error());
   if (auto r = core::json::only_keys(*doc, {"amount", "reason"}, ""); !r) {
     co_return error_reply(r.error());
   }
@@ -385,11 +423,11 @@ Task<Reply> CheckoutService::refund_checkout(const Caller& caller, std::string k
           }
         }
         fx.jobs = std::move(others);
-        detail::persist(tx, *c, fx, now);
+        detail::persist(tx, *c, fx, now, staleness_);
         spec.payload["idempotency"] = bj::object{{"scope", caller.key_id}, {"key", key}};
         if (!traceparent.empty()) spec.payload["traceparent"] = traceparent;
-        store::Job job = tx.enqueue_leased_job(spec, options_.worker_id,
-                                               now + options_.lease.count(), now);
+        store::Job job =
+            tx.enqueue_leased_job(spec, options_.worker_id, now + options_.lease.count(), now);
         tx.begin_idempotency({caller.key_id, key, fingerprint, 0, "", c->id, now});
         return job;
       });

@@ -87,8 +87,8 @@ class CheckoutService {
  private:
   struct Quoted;
   Task<Result<std::map<std::string, std::int64_t>>> quote(const core::CheckoutRequest& request,
-                                                         const core::CartPlan& plan,
-                                                         const std::string& traceparent);
+                                                          const core::CartPlan& plan,
+                                                          const std::string& traceparent);
   Task<Reply> run_inline(store::Job job, std::string scope, std::string key);
 
   Task<void> job_payment_create(store::Job& job);
@@ -96,6 +96,7 @@ class CheckoutService {
   Task<void> job_payment_capture(store::Job& job);
   Task<void> job_payment_refund(store::Job& job);
   Task<void> job_payment_sync(store::Job& job);
+  Task<void> job_refund_sync(store::Job& job);
   Task<void> job_fulfillment_create(store::Job& job);
   Task<void> job_fulfillment_cancel(store::Job& job);
   Task<void> job_fulfillment_sync(store::Job& job);
@@ -118,6 +119,7 @@ class CheckoutService {
   const core::Clock& clock_;
   ServiceOptions options_;
   std::function<void()> notify_;
+  core::Staleness staleness_;
 
   std::mutex quote_mutex_;
   std::map<std::string, std::pair<core::Timestamp, std::int64_t>> quote_cache_;

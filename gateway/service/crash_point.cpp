@@ -1,10 +1,10 @@
 #include "gateway/service/crash_point.hpp"
 
+#include <unistd.h>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <string>
-#include <unistd.h>
 
 namespace mg::service {
 namespace {

@@ -44,9 +44,8 @@ Result<bj::object> SecretBox::open(std::string_view sealed, std::string_view ada
   std::string aad = "merchgate/adapter/" + std::string(adapter_id);
   auto plain = core::aes256gcm_open(key_, sealed, aad);
   if (!plain) {
-    return make_error(errc::unavailable,
-                      "credentials of adapter '" + std::string(adapter_id) +
-                          "' do not decrypt: wrong MERCHGATE_MASTER_KEY?");
+    return make_error(errc::unavailable, "credentials of adapter '" + std::string(adapter_id) +
+                                             "' do not decrypt: wrong MERCHGATE_MASTER_KEY?");
   }
   boost::system::error_code ec;
   bj::value v = bj::parse(*plain, ec);
@@ -62,7 +61,10 @@ std::string redact(std::string_view secret) {
   std::size_t prefix = 0;
   auto underscore = secret.find_last_of('_', 8);
   if (underscore != std::string_view::npos && underscore < 9) prefix = underscore + 1;
-  return std::string(secret.substr(0, prefix)) + "…" + std::string(secret.substr(secret.size() - 4));
+  // Unless at least 8 characters stay hidden, the prefix would give too much away.
+  if (secret.size() < prefix + 4 + 8) prefix = 0;
+  return std::string(secret.substr(0, prefix)) + "…" +
+         std::string(secret.substr(secret.size() - 4));
 }
 
 bj::object redact_all(const bj::object& credentials) {

@@ -19,7 +19,8 @@ class SecretBox {
   static Result<SecretBox> from_base64(std::string_view base64_key);
 
   bool has_key() const noexcept { return !key_.empty(); }
-  Result<std::string> seal(const boost::json::object& credentials, std::string_view adapter_id) const;
+  Result<std::string> seal(const boost::json::object& credentials,
+                           std::string_view adapter_id) const;
   Result<boost::json::object> open(std::string_view sealed, std::string_view adapter_id) const;
 
  private:

@@ -30,7 +30,8 @@ bool owns_payment(const core::Checkout& c, std::string_view adapter_id) {
 std::optional<std::string> find_target(store::WriteTx& tx, std::string_view adapter_id,
                                        const InboundEvent& e) {
   if (!e.fulfillment_id.empty()) {
-    if (auto id = tx.checkout_by_reference(store::ref_kind::fulfillment, adapter_id, e.fulfillment_id)) {
+    if (auto id =
+            tx.checkout_by_reference(store::ref_kind::fulfillment, adapter_id, e.fulfillment_id)) {
       return id;
     }
   }
@@ -40,12 +41,14 @@ std::optional<std::string> find_target(store::WriteTx& tx, std::string_view adap
     }
   }
   if (!e.payment_reference.empty()) {
-    if (auto id = tx.checkout_by_reference(store::ref_kind::payment, adapter_id, e.payment_reference)) {
+    if (auto id =
+            tx.checkout_by_reference(store::ref_kind::payment, adapter_id, e.payment_reference)) {
       return id;
     }
   }
   if (e.refund && !e.refund->reference.empty()) {
-    if (auto id = tx.checkout_by_reference(store::ref_kind::refund, adapter_id, e.refund->reference)) {
+    if (auto id =
+            tx.checkout_by_reference(store::ref_kind::refund, adapter_id, e.refund->reference)) {
       return id;
     }
   }
@@ -55,8 +58,8 @@ std::optional<std::string> find_target(store::WriteTx& tx, std::string_view adap
 
 }  // namespace
 
-Applied apply_inbound_event(store::WriteTx& tx, std::string_view adapter_id,
-                            const InboundEvent& e, core::Timestamp now) {
+Applied apply_inbound_event(store::WriteTx& tx, std::string_view adapter_id, const InboundEvent& e,
+                            core::Timestamp now, const core::Staleness& staleness) {
   Applied out;
   if (e.kind == InboundEvent::Kind::ignored) {
     out.outcome = ApplyOutcome::ignored;
@@ -78,6 +81,15 @@ Applied apply_inbound_event(store::WriteTx& tx, std::string_view adapter_id,
         out.note = "checkout " + c->id + " is not paid through " + std::string(adapter_id);
         return out;
       }
+      if (!e.payment_reference.empty() && !c->payment.reference.empty() &&
+          e.payment_reference != c->payment.reference) {
+        // Found by the checkout id it names, but about another payment: never let that one
+        // pay (or refund) this checkout.
+        out.outcome = ApplyOutcome::ignored;
+        out.note = "payment " + e.payment_reference + " is not the payment of checkout " + c->id +
+                   " (" + c->payment.reference + ")";
+        return out;
+      }
       if (c->payment.processor.empty()) c->payment.processor = std::string(adapter_id);
       if (e.kind == InboundEvent::Kind::payment && e.payment) {
         fx = core::apply_payment_fact(*c, *e.payment, now);
@@ -89,8 +101,11 @@ Applied apply_inbound_event(store::WriteTx& tx, std::string_view adapter_id,
       if (e.action == "capture") {
         fx.jobs.push_back({"payment.capture", c->id, {}, core::payment_serial_key(c->id), 0});
       } else if (e.action == "sync") {
-        fx.jobs.push_back({std::string(core::job_kind::payment_sync), c->id, {},
-                           core::payment_serial_key(c->id), 0});
+        fx.jobs.push_back({std::string(core::job_kind::payment_sync),
+                           c->id,
+                           {},
+                           core::payment_serial_key(c->id),
+                           0});
       }
       break;
     case InboundEvent::Kind::fulfillment: {
@@ -102,21 +117,22 @@ Applied apply_inbound_event(store::WriteTx& tx, std::string_view adapter_id,
       }
       if (!f) {
         out.outcome = ApplyOutcome::ignored;
-        out.note = "no fulfillment of checkout " + c->id + " at " + std::string(adapter_id) +
-                   " matches";
+        out.note =
+            "no fulfillment of checkout " + c->id + " at " + std::string(adapter_id) + " matches";
         return out;
       }
       std::string fid = f->id;
       if (e.fulfillment) fx = core::apply_fulfillment_fact(*c, fid, *e.fulfillment, now);
       if (e.action == "sync") {
-        fx.jobs.push_back({std::string(core::job_kind::fulfillment_sync), c->id,
-                           {{"fulfillment", fid}}, fid, 0});
+        fx.jobs.push_back(
+            {std::string(core::job_kind::fulfillment_sync), c->id, {{"fulfillment", fid}}, fid, 0});
       }
       break;
     }
-    case InboundEvent::Kind::ignored: break;
+    case InboundEvent::Kind::ignored:
+      break;
   }
-  persist(tx, *c, fx, now);
+  persist(tx, *c, fx, now, staleness);
   out.outcome = ApplyOutcome::applied;
   out.effects = std::move(fx);
   return out;
@@ -150,7 +166,7 @@ Task<Result<void>> CheckoutService::accept_inbound(std::string adapter_id,
         seen.push_back({e.partner_event_id, e.type, "duplicate", e.checkout_id});
         continue;
       }
-      auto applied = detail::apply_inbound_event(tx, adapter_id, e, now);
+      auto applied = detail::apply_inbound_event(tx, adapter_id, e, now, staleness_);
       switch (applied.outcome) {
         case detail::ApplyOutcome::applied:
           tx.set_inbound_status(w.id, store::InboundStatus::applied, {}, applied.checkout_id, now);
@@ -164,8 +180,11 @@ Task<Result<void>> CheckoutService::accept_inbound(std::string adapter_id,
           break;
         case detail::ApplyOutcome::no_target:
           // Kept and tried again shortly: the webhook may have overtaken the call naming it.
-          tx.enqueue_jobs({{std::string(core::job_kind::inbound_apply), e.checkout_id,
-                            {{"inbound", w.id}}, {}, now + 2000}},
+          tx.enqueue_jobs({{std::string(core::job_kind::inbound_apply),
+                            e.checkout_id,
+                            {{"inbound", w.id}},
+                            {},
+                            now + 2000}},
                           now);
           seen.push_back({e.partner_event_id, e.type, "pending", e.checkout_id});
           break;
@@ -177,8 +196,10 @@ Task<Result<void>> CheckoutService::accept_inbound(std::string adapter_id,
   for (const auto& s : seen) {
     metrics::counter_add("merchgate_webhooks_received_total",
                          {{"adapter", adapter_id}, {"outcome", s.outcome}});
-    log::info("webhook.received", {{"adapter", adapter_id}, {"partner_event", s.id},
-                                   {"type", s.type}, {"outcome", s.outcome},
+    log::info("webhook.received", {{"adapter", adapter_id},
+                                   {"partner_event", s.id},
+                                   {"type", s.type},
+                                   {"outcome", s.outcome},
                                    {"checkout", s.checkout}});
   }
   observe(all);
@@ -199,13 +220,15 @@ Task<void> CheckoutService::job_inbound_apply(store::Job& job) {
     }
     boost::system::error_code ec;
     bj::value v = bj::parse(w->body, ec);
-    auto e = (!ec && v.is_object()) ? adapters::inbound_event_from_json(v.as_object()) : std::nullopt;
+    auto e =
+        (!ec && v.is_object()) ? adapters::inbound_event_from_json(v.as_object()) : std::nullopt;
     if (!e) {
-      tx.set_inbound_status(w->id, store::InboundStatus::ignored, "unreadable stored event", {}, now);
+      tx.set_inbound_status(w->id, store::InboundStatus::ignored, "unreadable stored event", {},
+                            now);
       tx.complete_job(job.id, now);
       return std::string("ignored");
     }
-    auto applied = detail::apply_inbound_event(tx, w->adapter_id, *e, now);
+    auto applied = detail::apply_inbound_event(tx, w->adapter_id, *e, now, staleness_);
     switch (applied.outcome) {
       case detail::ApplyOutcome::applied:
         tx.set_inbound_status(w->id, store::InboundStatus::applied, {}, applied.checkout_id, now);
@@ -230,7 +253,8 @@ Task<void> CheckoutService::job_inbound_apply(store::Job& job) {
     return std::string("done");
   });
   if (!r) {
-    log::error("job.commit_failed", {{"job", job.id}, {"kind", job.kind}, {"error", r.error().message}});
+    log::error("job.commit_failed",
+               {{"job", job.id}, {"kind", job.kind}, {"error", r.error().message}});
     co_return;
   }
   observe(fx);
@@ -238,49 +262,35 @@ Task<void> CheckoutService::job_inbound_apply(store::Job& job) {
 
 Task<int> CheckoutService::reconcile_once() {
   core::Timestamp now = clock_.now();
-  std::int64_t pay_after = options_.stale_payment_after.count();
-  std::int64_t order_after = options_.stale_order_after.count();
+  core::Effects queued;
   auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<int> {
-    int queued = 0;
-    // A sync job is due when no job of that kind is queued or finished within the deadline.
-    auto recently = [&](const std::vector<store::Job>& jobs, std::string_view kind,
-                        std::string_view fulfillment, std::int64_t within) {
-      return std::any_of(jobs.begin(), jobs.end(), [&](const store::Job& j) {
-        if (j.kind != kind) return false;
-        if (!fulfillment.empty()) {
-          const auto* f = j.payload.if_contains("fulfillment");
-          if (!f || !f->is_string() || f->as_string() != fulfillment) return false;
-        }
-        return j.state == store::JobState::queued || j.updated_at > now - within;
-      });
-    };
-    std::vector<core::JobSpec> specs;
-    for (const auto& c : tx.stale_checkouts({"requires_payment"}, now - pay_after, 200)) {
-      if (c.payment.reference.empty()) continue;
+    queued = {};
+    int count = 0;
+    for (auto& c : tx.due_for_reconcile(now, 200)) {
       auto jobs = tx.jobs_for_checkout(c.id);
-      if (recently(jobs, core::job_kind::payment_sync, {}, pay_after) ||
-          recently(jobs, core::job_kind::payment_create, {}, pay_after)) {
-        continue;
+      std::vector<core::JobSpec> specs;
+      for (auto& spec : core::overdue_syncs(c, now, staleness_)) {
+        // One sync of a kind per target at a time.
+        bool waiting = std::any_of(jobs.begin(), jobs.end(), [&](const store::Job& j) {
+          return j.state == store::JobState::queued && j.kind == spec.kind &&
+                 j.payload == spec.payload;
+        });
+        if (!waiting) specs.push_back(std::move(spec));
       }
-      specs.push_back({std::string(core::job_kind::payment_sync), c.id, {},
-                       core::payment_serial_key(c.id), 0});
-    }
-    for (const auto& c : tx.stale_checkouts({"paid", "fulfilling", "partially_refunded"},
-                                            now - order_after, 200)) {
-      auto jobs = tx.jobs_for_checkout(c.id);
-      for (const auto& f : c.fulfillments) {
-        bool open = f.status == core::FulfillmentStatus::submitted ||
-                    f.status == core::FulfillmentStatus::in_production ||
-                    f.status == core::FulfillmentStatus::shipped;
-        if (!open || f.updated_at > now - order_after) continue;
-        if (recently(jobs, core::job_kind::fulfillment_sync, f.id, order_after)) continue;
-        specs.push_back({std::string(core::job_kind::fulfillment_sync), c.id,
-                         {{"fulfillment", f.id}}, f.id, 0});
+      if (!specs.empty()) tx.enqueue_jobs(specs, now);
+      count += static_cast<int>(specs.size());
+      // Look again after as long again as it has been quiet (at least the payment deadline, at
+      // most a day); after 30 quiet days, stop asking.
+      std::int64_t quiet = now - c.updated_at;
+      if (quiet > 30LL * 24 * 3600'000) {
+        c.reconcile_at = 0;
+      } else {
+        c.reconcile_at =
+            now + std::clamp<std::int64_t>(quiet, staleness_.payment_ms, 24 * 3600'000);
       }
+      tx.update_checkout(c);
     }
-    if (!specs.empty()) tx.enqueue_jobs(specs, now);
-    queued = static_cast<int>(specs.size());
-    return queued;
+    return count;
   });
   if (!r) {
     log::error("reconcile.failed", {{"error", r.error().message}});

@@ -136,7 +136,9 @@ struct CheckoutService::Settle {
 
 Task<void> CheckoutService::retry_later(store::Job& job, std::string error,
                                         std::chrono::milliseconds min_delay) {
-  Settle settlement{{}, nullptr, nullptr,
+  Settle settlement{{},
+                    nullptr,
+                    nullptr,
                     Next::retry(std::max(min_delay, backoff(job.attempts)), std::move(error))};
   co_await settle(job, settlement);
 }
@@ -151,7 +153,7 @@ Task<bool> CheckoutService::settle(store::Job& job, Settle& s) {
     if (!job.checkout_id.empty()) c = tx.lock_checkout(job.checkout_id);
     if (c && s.change) {
       fx = s.change(*c);
-      detail::persist(tx, *c, fx, now);
+      detail::persist(tx, *c, fx, now, staleness_);
     }
     if (c && s.reply) {
       if (auto reply = s.reply(*c))
@@ -209,6 +211,8 @@ Task<void> CheckoutService::run_job(store::Job job) {
       co_await job_payment_capture(job);
     } else if (kind == core::job_kind::payment_sync) {
       co_await job_payment_sync(job);
+    } else if (kind == core::job_kind::refund_sync) {
+      co_await job_refund_sync(job);
     } else if (kind == core::job_kind::fulfillment_create) {
       co_await job_fulfillment_create(job);
     } else if (kind == core::job_kind::fulfillment_cancel) {
@@ -399,19 +403,22 @@ Task<void> CheckoutService::job_payment_create(store::Job& job) {
                         (summary.empty() ? std::string("none configured") : summary);
   std::string checkout_id = c.id;
   {
-    Settle settlement{std::move(calls),
-                      [&](core::Checkout& x) {
-                        return core::record_payment_not_created(x, "processor_unavailable", message,
-                                                                attempts, clock_.now());
-                      },
-                      [&](const core::Checkout&) -> std::optional<Reply> {
-                        bj::object inner{{"type", "partner_error"},
-                                         {"code", "partner_unavailable"},
-                                         {"message", message},
-                                         {"checkout", checkout_id}};
-                        return Reply{502, bj::serialize(bj::object{{"error", std::move(inner)}})};
-                      },
-                      Next::complete()};
+    Settle settlement{
+        std::move(calls),
+        [&](core::Checkout& x) {
+          return core::record_payment_not_created(x, "processor_unavailable", message, attempts,
+                                                  clock_.now());
+        },
+        [&](const core::Checkout&) -> std::optional<Reply> {
+          // 503 unavailable (errc::partner_unavailable), naming the checkout recorded as failed.
+          Error error = make_error(errc::partner_unavailable, message);
+          bj::object inner{{"type", error.type()},
+                           {"code", error_code_name(error.code)},
+                           {"message", message},
+                           {"checkout", checkout_id}};
+          return Reply{error.status(), bj::serialize(bj::object{{"error", std::move(inner)}})};
+        },
+        Next::complete()};
     co_await settle(job, settlement);
   }
 }
@@ -696,6 +703,55 @@ Task<void> CheckoutService::job_payment_sync(store::Job& job) {
                           : Next::bury(e.message)};
     co_await settle(job, settlement);
   }
+}
+
+Task<void> CheckoutService::job_refund_sync(store::Job& job) {
+  std::string refund_id = payload_string(job.payload, "refund");
+  auto loaded = co_await load(job.checkout_id);
+  const core::Refund* refund = nullptr;
+  if (loaded) {
+    for (const auto& r : loaded->refunds)
+      if (r.id == refund_id) refund = &r;
+  }
+  auto adapter = loaded ? adapters_.current()->payment(loaded->payment.processor) : nullptr;
+  if (!refund || refund->status != core::RefundStatus::pending || refund->reference.empty() ||
+      !adapter) {
+    Settle settlement{{}, nullptr, nullptr, Next::complete()};
+    co_await settle(job, settlement);
+    co_return;
+  }
+  const core::Checkout& c = *loaded;
+  adapters::RefundRequest req;
+  req.ctx.checkout_id = c.id;
+  req.refund_id = refund->id;
+  req.reference = refund->reference;
+  req.payment_reference = c.payment.reference;
+  req.amount = refund->amount;
+  req.currency = c.currency;
+  req.partner_data = c.payment.partner_data;
+  auto t0 = Clock::now();
+  auto result = co_await adapter->get_refund(req);
+  feed_breaker(*adapter, result);
+  std::vector<store::PartnerCall> calls{call_record(c.id, c.payment.processor, "refund.get", "",
+                                                    result, elapsed_ms(t0), clock_.now())};
+  if (result) {
+    adapters::RefundCreated found = *result;
+    Settle settlement{
+        std::move(calls),
+        [&](core::Checkout& x) {
+          core::RefundFact fact{refund_id, found.reference, found.status, 0, found.failure_message};
+          return core::apply_refund_fact(x, fact, clock_.now());
+        },
+        nullptr, Next::complete()};
+    co_await settle(job, settlement);
+    co_return;
+  }
+  auto error = result.error();
+  Settle settlement{std::move(calls), nullptr, nullptr,
+                    adapters::is_retryable(error) && job.attempts < 5
+                        ? Next::retry(backoff(job.attempts), error.message)
+                        : Next::bury(error.message)};
+  co_await settle(job, settlement);
 }
 
 namespace {

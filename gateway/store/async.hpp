@@ -4,8 +4,8 @@
 // exception thrown by the unit itself is a bug and becomes errc::internal.
 #include "gateway/store/store.hpp"
 
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -40,9 +40,8 @@ boost::asio::awaitable<Outcome> run(Store& store, bool writing, Fn fn) {
       store.read(std::move(fn), std::move(done));
     }
   };
-  return boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
-                                     void(Outcome)>(std::move(init),
-                                                               boost::asio::use_awaitable);
+  return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(Outcome)>(
+      std::move(init), boost::asio::use_awaitable);
 }
 
 }  // namespace detail

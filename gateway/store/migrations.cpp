@@ -126,8 +126,19 @@ CREATE TABLE partner_calls (
 CREATE INDEX partner_calls_by_checkout ON partner_calls (checkout_id, id);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// The reconciler's schedule: a checkout is looked at when reconcile_at is due (see
+// core::reconcile_due_at); existing open checkouts are looked at once at once.
+constexpr std::string_view kReconcileSchedule = R"sql(
+ALTER TABLE checkouts ADD COLUMN reconcile_at INTEGER;
+CREATE INDEX checkouts_by_reconcile ON checkouts (reconcile_at) WHERE reconcile_at IS NOT NULL;
+UPDATE checkouts SET reconcile_at = updated_at
+  WHERE status IN ('requires_payment', 'paid', 'fulfilling', 'fulfilled', 'partially_refunded',
+                   'canceled');
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "initial", kInitial},
+    {2, "reconcile_schedule", kReconcileSchedule},
 }};
 
 }  // namespace

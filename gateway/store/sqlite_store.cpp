@@ -73,24 +73,20 @@ class SqliteStore final : public Store {
   void write(WriteFn fn, Done done) override {
     {
       std::lock_guard lock(write_mutex_);
-      if (closed_) {
-        if (done) done(std::make_exception_ptr(std::runtime_error("store is closed")));
-        return;
+      if (!closed_) {
+        write_queue_.push_back({std::move(fn), std::move(done), {}});
+        done = nullptr;
       }
-      write_queue_.push_back({std::move(fn), std::move(done), {}});
+    }
+    if (done) {
+      done(closed_error());
+      return;
     }
     write_cv_.notify_one();
   }
 
   void read(ReadFn fn, Done done) override {
-    {
-      std::lock_guard lock(read_mutex_);
-      if (closed_reads_) {
-        if (done) done(std::make_exception_ptr(std::runtime_error("store is closed")));
-        return;
-      }
-    }
-    auto item = [fn = std::move(fn), done = std::move(done)](Db& db) {
+    auto item = [fn = std::move(fn), done](Db& db) {
       std::exception_ptr error;
       try {
         SqliteTx tx(db);
@@ -110,9 +106,18 @@ class SqliteStore final : public Store {
       }
       if (done) done(error);
     };
+    // Checked and queued under one lock: a unit queued before close() is run by the readers,
+    // one refused after it hears so; none is stranded in between.
     {
       std::lock_guard lock(read_mutex_);
-      read_queue_.push_back({std::move(item)});
+      if (!closed_reads_) {
+        read_queue_.push_back({std::move(item)});
+        done = nullptr;
+      }
+    }
+    if (done) {
+      done(closed_error());
+      return;
     }
     read_cv_.notify_one();
   }
@@ -120,7 +125,7 @@ class SqliteStore final : public Store {
   Result<int> migrate() override {
     std::promise<Result<int>> promise;
     auto future = promise.get_future();
-    run_raw([&](Db& db) {
+    bool queued = run_raw([&](Db& db) {
       try {
         for (const auto& m : sqlite::migrations()) {
           Use check(db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?"));
@@ -145,16 +150,18 @@ class SqliteStore final : public Store {
         }
         promise.set_value(current_version(db));
       } catch (const std::exception& e) {
-        promise.set_value(make_error(errc::unavailable, std::string("migration failed: ") + e.what()));
+        promise.set_value(
+            make_error(errc::unavailable, std::string("migration failed: ") + e.what()));
       }
     });
+    if (!queued) return make_error(errc::unavailable, "storage sqlite:" + path_ + " is closed");
     return future.get();
   }
 
   int schema_version() override {
     std::promise<int> promise;
     auto future = promise.get_future();
-    run_raw([&](Db& db) { promise.set_value(current_version(db)); });
+    if (!run_raw([&](Db& db) { promise.set_value(current_version(db)); })) return 0;
     return future.get();
   }
 
@@ -176,6 +183,9 @@ class SqliteStore final : public Store {
     auto future = promise->get_future();
     {
       std::lock_guard lock(read_mutex_);
+      if (closed_reads_) {
+        return make_error(errc::unavailable, "backup to " + target + ": the store is closed");
+      }
       read_queue_.push_back({[promise, target](Db& db) {
         sqlite3* dest = nullptr;
         int rc = sqlite3_open(target.c_str(), &dest);
@@ -235,12 +245,20 @@ class SqliteStore final : public Store {
     return s->step() ? static_cast<int>(s->int64(0)) : 0;
   }
 
-  void run_raw(std::function<void(Db&)> fn) {
+  // False when the store is closed: the writer thread is gone and would never run `fn`.
+  bool run_raw(std::function<void(Db&)> fn) {
     {
       std::lock_guard lock(write_mutex_);
+      if (closed_) return false;
       write_queue_.push_back({{}, {}, std::move(fn)});
     }
     write_cv_.notify_one();
+    return true;
+  }
+
+  // A storage failure, not a bug: the async wrappers turn it into errc::unavailable.
+  static std::exception_ptr closed_error() {
+    return std::make_exception_ptr(sqlite::Error(SQLITE_MISUSE, "store is closed"));
   }
 
   void writer_loop() {

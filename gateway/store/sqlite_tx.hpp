@@ -26,8 +26,7 @@ class SqliteTx final : public WriteTx {
   std::optional<std::string> checkout_by_reference(std::string_view kind,
                                                    std::string_view adapter_id,
                                                    std::string_view reference) override;
-  std::vector<core::Checkout> stale_checkouts(const std::vector<std::string>& statuses,
-                                              Timestamp updated_before, int limit) override;
+  std::vector<core::Checkout> due_for_reconcile(Timestamp now, int limit) override;
   Page<StoredEvent> events(const EventFilter& f) override;
   std::optional<StoredEvent> event(std::string_view id) override;
   std::optional<IdempotencyRecord> idempotency(std::string_view scope,
@@ -57,8 +56,7 @@ class SqliteTx final : public WriteTx {
   std::vector<Job> claim_jobs(std::string_view owner, Timestamp now, Timestamp lease_until,
                               int limit) override;
   void complete_job(std::int64_t id, Timestamp now) override;
-  void retry_job(std::int64_t id, Timestamp run_at, std::string_view error,
-                 Timestamp now) override;
+  void retry_job(std::int64_t id, Timestamp run_at, std::string_view error, Timestamp now) override;
   void bury_job(std::int64_t id, std::string_view error, Timestamp now) override;
   void release_leases(std::string_view owner, Timestamp now) override;
   int purge_done_jobs(Timestamp older_than) override;

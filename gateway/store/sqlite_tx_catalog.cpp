@@ -97,7 +97,8 @@ std::vector<core::Product> SqliteTx::products_in_group(std::string_view seller,
                                                        std::string_view group) {
   std::vector<core::Product> out;
   if (group.empty()) return out;
-  Use s(db_.prepare("SELECT doc FROM products WHERE seller = ? AND grp = ? ORDER BY sku LIMIT 100"));
+  Use s(
+      db_.prepare("SELECT doc FROM products WHERE seller = ? AND grp = ? ORDER BY sku LIMIT 100"));
   s->bind(1, seller).bind(2, group);
   while (s->step()) out.push_back(product_row(*s, 0));
   return out;
@@ -143,7 +144,8 @@ constexpr const char* kAdapterColumns =
 }  // namespace
 
 std::optional<AdapterRecord> SqliteTx::adapter(std::string_view id) {
-  static const std::string sql = std::string("SELECT ") + kAdapterColumns + " FROM adapters WHERE id = ?";
+  static const std::string sql =
+      std::string("SELECT ") + kAdapterColumns + " FROM adapters WHERE id = ?";
   Use s(db_.prepare(sql.c_str()));
   s->bind(1, id);
   if (!s->step()) return std::nullopt;
@@ -151,7 +153,8 @@ std::optional<AdapterRecord> SqliteTx::adapter(std::string_view id) {
 }
 
 std::vector<AdapterRecord> SqliteTx::adapters() {
-  static const std::string sql = std::string("SELECT ") + kAdapterColumns + " FROM adapters ORDER BY id";
+  static const std::string sql =
+      std::string("SELECT ") + kAdapterColumns + " FROM adapters ORDER BY id";
   Use s(db_.prepare(sql.c_str()));
   std::vector<AdapterRecord> out;
   while (s->step()) out.push_back(adapter_row(*s));

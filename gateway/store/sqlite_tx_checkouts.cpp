@@ -23,9 +23,12 @@ StoredEvent event_row(Statement& s) {
 
 std::string_view inbound_status_name(InboundStatus s) {
   switch (s) {
-    case InboundStatus::applied: return "applied";
-    case InboundStatus::pending: return "pending";
-    case InboundStatus::ignored: return "ignored";
+    case InboundStatus::applied:
+      return "applied";
+    case InboundStatus::pending:
+      return "pending";
+    case InboundStatus::ignored:
+      return "ignored";
   }
   return "pending";
 }
@@ -81,34 +84,43 @@ Page<core::Checkout> SqliteTx::checkouts(const CheckoutFilter& f) {
   return page;
 }
 
-std::vector<core::Checkout> SqliteTx::stale_checkouts(const std::vector<std::string>& statuses,
-                                                      Timestamp updated_before, int limit) {
+std::vector<core::Checkout> SqliteTx::due_for_reconcile(Timestamp now, int limit) {
+  Use s(
+      db_.prepare("SELECT doc FROM checkouts WHERE reconcile_at IS NOT NULL AND reconcile_at <= ? "
+                  "ORDER BY reconcile_at LIMIT ?"));
+  s->bind(1, now).bind(2, limit);
   std::vector<core::Checkout> out;
-  for (const auto& status : statuses) {
-    Use s(db_.prepare(
-        "SELECT doc FROM checkouts WHERE status = ? AND updated_at < ? ORDER BY updated_at "
-        "LIMIT ?"));
-    s->bind(1, status).bind(2, updated_before).bind(3, limit);
-    while (s->step() && static_cast<int>(out.size()) < limit) out.push_back(checkout_row(*s, 0));
-  }
+  while (s->step()) out.push_back(checkout_row(*s, 0));
   return out;
 }
 
 void SqliteTx::insert_checkout(const core::Checkout& c) {
   std::string doc = bj::serialize(core::to_json(c, core::Form::storage));
   Use s(db_.prepare(
-      "INSERT INTO checkouts (id, seller, status, doc, created_at, updated_at) "
-      "VALUES (?, ?, ?, ?, ?, ?)"));
+      "INSERT INTO checkouts (id, seller, status, doc, created_at, updated_at, reconcile_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)"));
   s->bind(1, c.id).bind(2, c.seller).bind(3, core::to_string(c.status)).bind(4, doc);
   s->bind(5, c.created_at).bind(6, c.updated_at);
+  if (c.reconcile_at) {
+    s->bind(7, c.reconcile_at);
+  } else {
+    s->bind_null(7);
+  }
   s->run();
   index_references(c);
 }
 
 void SqliteTx::update_checkout(const core::Checkout& c) {
   std::string doc = bj::serialize(core::to_json(c, core::Form::storage));
-  Use s(db_.prepare("UPDATE checkouts SET status = ?, doc = ?, updated_at = ? WHERE id = ?"));
-  s->bind(1, core::to_string(c.status)).bind(2, doc).bind(3, c.updated_at).bind(4, c.id);
+  Use s(db_.prepare(
+      "UPDATE checkouts SET status = ?, doc = ?, updated_at = ?, reconcile_at = ? WHERE id = ?"));
+  s->bind(1, core::to_string(c.status)).bind(2, doc).bind(3, c.updated_at);
+  if (c.reconcile_at) {
+    s->bind(4, c.reconcile_at);
+  } else {
+    s->bind_null(4);
+  }
+  s->bind(5, c.id);
   s->run();
   if (db_.changes() != 1) throw Error(SQLITE_NOTFOUND, "no checkout " + c.id + " to update");
   index_references(c);
@@ -157,10 +169,10 @@ Page<StoredEvent> SqliteTx::events(const EventFilter& f) {
   int limit = page_limit(f.page);
   std::optional<std::int64_t> before =
       seq_of("SELECT seq FROM events WHERE id = ?", f.page.starting_after);
-  Use s(db_.prepare(
-      "SELECT id, type, checkout_id, created_at, body FROM events "
-      "WHERE (?1 = '' OR type = ?1) AND (?2 = '' OR checkout_id = ?2) AND seq < ?3 "
-      "ORDER BY seq DESC LIMIT ?4"));
+  Use s(
+      db_.prepare("SELECT id, type, checkout_id, created_at, body FROM events "
+                  "WHERE (?1 = '' OR type = ?1) AND (?2 = '' OR checkout_id = ?2) AND seq < ?3 "
+                  "ORDER BY seq DESC LIMIT ?4"));
   s->bind(1, f.type).bind(2, f.checkout_id).bind(3, before.value_or(INT64_MAX)).bind(4, limit + 1);
   Page<StoredEvent> page;
   while (s->step()) {
@@ -182,9 +194,9 @@ std::optional<StoredEvent> SqliteTx::event(std::string_view id) {
 
 std::optional<IdempotencyRecord> SqliteTx::idempotency(std::string_view scope,
                                                        std::string_view key) {
-  Use s(db_.prepare(
-      "SELECT request_hash, status_code, response_body, checkout_id, created_at "
-      "FROM idempotency_keys WHERE scope = ? AND key = ?"));
+  Use s(
+      db_.prepare("SELECT request_hash, status_code, response_body, checkout_id, created_at "
+                  "FROM idempotency_keys WHERE scope = ? AND key = ?"));
   s->bind(1, scope).bind(2, key);
   if (!s->step()) return std::nullopt;
   IdempotencyRecord r;
@@ -208,8 +220,8 @@ void SqliteTx::begin_idempotency(const IdempotencyRecord& r) {
   s->run();
 }
 
-void SqliteTx::complete_idempotency(std::string_view scope, std::string_view key,
-                                    int status_code, std::string_view body, Timestamp now) {
+void SqliteTx::complete_idempotency(std::string_view scope, std::string_view key, int status_code,
+                                    std::string_view body, Timestamp now) {
   Use s(db_.prepare(
       "UPDATE idempotency_keys SET status_code = ?, response_body = ?, completed_at = ? "
       "WHERE scope = ? AND key = ? AND status_code = 0"));
@@ -218,8 +230,9 @@ void SqliteTx::complete_idempotency(std::string_view scope, std::string_view key
 }
 
 int SqliteTx::purge_idempotency(Timestamp created_before) {
-  Use s(db_.prepare(
-      "DELETE FROM idempotency_keys WHERE created_at < ? AND status_code <> 0"));
+  // In-progress keys go too: their job finished or died long ago, and a key must not answer
+  // in_progress forever after a crash.
+  Use s(db_.prepare("DELETE FROM idempotency_keys WHERE created_at < ?"));
   s->bind(1, created_before);
   s->run();
   return db_.changes();
@@ -241,9 +254,9 @@ bool SqliteTx::insert_inbound(InboundWebhook& w) {
 
 void SqliteTx::set_inbound_status(std::int64_t id, InboundStatus status, std::string_view error,
                                   std::string_view checkout_id, Timestamp now) {
-  Use s(db_.prepare(
-      "UPDATE inbound_webhooks SET status = ?, error = ?, "
-      "checkout_id = COALESCE(?, checkout_id), updated_at = ? WHERE id = ?"));
+  Use s(
+      db_.prepare("UPDATE inbound_webhooks SET status = ?, error = ?, "
+                  "checkout_id = COALESCE(?, checkout_id), updated_at = ? WHERE id = ?"));
   s->bind(1, inbound_status_name(status)).bind_text_or_null(2, error);
   s->bind_text_or_null(3, checkout_id).bind(4, now).bind(5, id);
   s->run();

@@ -96,9 +96,9 @@ std::vector<Job> SqliteTx::claim_jobs(std::string_view owner, Timestamp now, Tim
   std::vector<Job> out;
   for (auto id : ids) {
     {
-      Use u(db_.prepare(
-          "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
-          "updated_at = ? WHERE id = ?"));
+      Use u(
+          db_.prepare("UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
+                      "updated_at = ? WHERE id = ?"));
       u->bind(1, owner).bind(2, lease_until).bind(3, now).bind(4, id);
       u->run();
     }
@@ -117,8 +117,7 @@ void SqliteTx::complete_job(std::int64_t id, Timestamp now) {
   s->run();
 }
 
-void SqliteTx::retry_job(std::int64_t id, Timestamp run_at, std::string_view error,
-                         Timestamp now) {
+void SqliteTx::retry_job(std::int64_t id, Timestamp run_at, std::string_view error, Timestamp now) {
   Use s(db_.prepare(
       "UPDATE jobs SET run_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, "
       "updated_at = ? WHERE id = ? AND state = 'queued'"));
@@ -135,9 +134,9 @@ void SqliteTx::bury_job(std::int64_t id, std::string_view error, Timestamp now) 
 }
 
 void SqliteTx::release_leases(std::string_view owner, Timestamp now) {
-  Use s(db_.prepare(
-      "UPDATE jobs SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
-      "WHERE lease_owner = ? AND state = 'queued'"));
+  Use s(
+      db_.prepare("UPDATE jobs SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
+                  "WHERE lease_owner = ? AND state = 'queued'"));
   s->bind(1, now).bind(2, owner);
   s->run();
 }

@@ -158,9 +158,8 @@ class ReadTx {
   virtual std::optional<std::string> checkout_by_reference(std::string_view kind,
                                                            std::string_view adapter_id,
                                                            std::string_view reference) = 0;
-  // Checkouts whose status is one of `statuses` and that did not change since `updated_before`.
-  virtual std::vector<core::Checkout> stale_checkouts(const std::vector<std::string>& statuses,
-                                                      Timestamp updated_before, int limit) = 0;
+  // Checkouts whose reconcile_at is due at `now`, most overdue first.
+  virtual std::vector<core::Checkout> due_for_reconcile(Timestamp now, int limit) = 0;
 
   virtual Page<StoredEvent> events(const EventFilter& f) = 0;
   virtual std::optional<StoredEvent> event(std::string_view id) = 0;
@@ -189,7 +188,8 @@ class WriteTx : public ReadTx {
 
   // The checkout, locked for this transaction (SELECT ... FOR UPDATE where that exists).
   virtual std::optional<core::Checkout> lock_checkout(std::string_view id) = 0;
-  // Both also index the checkout's partner references for checkout_by_reference.
+  // Both also index the checkout's partner references for checkout_by_reference, and keep
+  // reconcile_at (0: NULL) queryable.
   virtual void insert_checkout(const core::Checkout& c) = 0;
   virtual void update_checkout(const core::Checkout& c) = 0;
 
@@ -221,6 +221,7 @@ class WriteTx : public ReadTx {
   virtual void begin_idempotency(const IdempotencyRecord& r) = 0;
   virtual void complete_idempotency(std::string_view scope, std::string_view key, int status_code,
                                     std::string_view body, Timestamp now) = 0;
+  // Drops every key created before the cutoff (replies stay replayable at least until then).
   virtual int purge_idempotency(Timestamp created_before) = 0;
 
   virtual void record_partner_call(const PartnerCall& call) = 0;

@@ -21,7 +21,8 @@ std::string str(const bj::value& v) { return std::string(v.as_string()); }
 
 // POSTs until a definitive reply arrives, through crashes, restarts and 409 in_progress.
 Reply post_until_answered(GatewayProcess& gw, const std::string& target, const std::string& body,
-                          const std::string& key, std::chrono::seconds within = std::chrono::seconds(60),
+                          const std::string& key,
+                          std::chrono::seconds within = std::chrono::seconds(60),
                           std::atomic<int>* interrupted = nullptr) {
   std::optional<Reply> reply;
   bool ok = eventually(
@@ -31,7 +32,8 @@ Reply post_until_answered(GatewayProcess& gw, const std::string& target, const s
           if (interrupted) ++*interrupted;
           return false;
         }
-        bool in_progress = reply->status == 409 && reply->body.find("in_progress") != std::string::npos;
+        bool in_progress =
+            reply->status == 409 && reply->body.find("in_progress") != std::string::npos;
         return !in_progress && reply->status != 503;
       },
       within);
@@ -70,10 +72,10 @@ bool delivered_everywhere(const bj::object& c) {
   return true;
 }
 
-const std::vector<std::string> kShippedOnce = {
-    "checkout.created",      "checkout.paid",          "fulfillment.submitted",
-    "fulfillment.in_production", "fulfillment.shipped", "checkout.fulfilled",
-    "fulfillment.delivered"};
+const std::vector<std::string> kShippedOnce = {"checkout.created",      "checkout.paid",
+                                               "fulfillment.submitted", "fulfillment.in_production",
+                                               "fulfillment.shipped",   "checkout.fulfilled",
+                                               "fulfillment.delivered"};
 
 struct CrashPoint {
   const char* name;
@@ -93,7 +95,8 @@ TEST_P(CrashAt, RestartFinishesTheCheckoutWithOnePaymentAndOneOrder) {
   std::string id;
   if (first && first->status == 201) id = str(first->json().as_object().at("id"));
   ASSERT_TRUE(eventually([&] { return !gw.running(); }, std::chrono::seconds(15)))
-      << "the crash point was never reached\n" << gw.log_tail();
+      << "the crash point was never reached\n"
+      << gw.log_tail();
   gw.start();
   Reply created = post_until_answered(gw, "/v1/checkouts", body, key);
   ASSERT_EQ(created.status, 201) << created.body;
@@ -130,9 +133,8 @@ TEST(CrashSafety, RefundInterruptedAfterTheProcessorCallIsSentOnce) {
   TempDir dir;
   GatewayProcess gw(dir.path());
   gw.start({{"MERCHGATE_TEST_CRASH_POINT", "payment.refund.after_partner_call:1"}});
-  Reply created = post_until_answered(gw, "/v1/checkouts",
-                                      GatewayFixture::checkout_body({{"ebook", 2}}),
-                                      core::new_id("idem"));
+  Reply created = post_until_answered(
+      gw, "/v1/checkouts", GatewayFixture::checkout_body({{"ebook", 2}}), core::new_id("idem"));
   ASSERT_EQ(created.status, 201) << created.body;
   std::string id = str(created.json().as_object().at("id"));
   ASSERT_TRUE(eventually([&] {
@@ -181,16 +183,22 @@ TEST(CrashSafety, RandomKillsDuringTrafficLoseNothingAndDuplicateNothing) {
         "fulfillment.shipped", "checkout.fulfilled", "fulfillment.delivered",
         "fulfillment.delivered"},
        {{"sandbox-merch", 1}, {"sandbox-merch-2", 1}}},
-      {{{"tee", 1}}, "pm_sandbox_decline", "payment_failed",
-       {"checkout.created", "checkout.payment_failed"}, {}},
+      {{{"tee", 1}},
+       "pm_sandbox_decline",
+       "payment_failed",
+       {"checkout.created", "checkout.payment_failed"},
+       {}},
       {{{"cursed-tee", 1}},
        "pm_sandbox_ok",
        "refunded",
        {"checkout.created", "checkout.paid", "fulfillment.failed", "refund.succeeded",
         "checkout.refunded"},
        {}},
-      {{{"ebook", 1}}, "pm_sandbox_ok", "fulfilled",
-       {"checkout.created", "checkout.paid", "checkout.fulfilled"}, {}},
+      {{{"ebook", 1}},
+       "pm_sandbox_ok",
+       "fulfilled",
+       {"checkout.created", "checkout.paid", "checkout.fulfilled"},
+       {}},
   };
   struct Made {
     const Kind* kind;
@@ -201,7 +209,8 @@ TEST(CrashSafety, RandomKillsDuringTrafficLoseNothingAndDuplicateNothing) {
   std::vector<Made> made;
   for (int i = 0; i < 15; ++i) {
     const Kind& k = kinds[i % kinds.size()];
-    made.push_back({&k, core::new_id("idem"), GatewayFixture::checkout_body(k.lines, k.method), {}});
+    made.push_back(
+        {&k, core::new_id("idem"), GatewayFixture::checkout_body(k.lines, k.method), {}});
   }
 
   std::atomic<bool> clients_done{false};

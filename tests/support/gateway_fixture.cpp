@@ -223,8 +223,9 @@ long GatewayFixture::count(const std::string& sql) {
 
 std::map<std::string, long> GatewayFixture::table_counts() {
   std::map<std::string, long> out;
-  for (const char* t : {"sellers", "products", "adapters", "config", "checkouts", "partner_refs",
-                        "events", "jobs", "inbound_webhooks", "idempotency_keys", "partner_calls"}) {
+  for (const char* t :
+       {"sellers", "products", "adapters", "config", "checkouts", "partner_refs", "events", "jobs",
+        "inbound_webhooks", "idempotency_keys", "partner_calls"}) {
     out[t] = count(std::string("SELECT COUNT(*) FROM ") + t);
   }
   return out;

@@ -24,17 +24,16 @@ namespace bj = boost::json;
 namespace {
 
 bj::object config_json(const config::Config& c) {
-  return bj::object{
-      {"listen", "127.0.0.1:0"},
-      {"storage", bj::object{{"url", c.storage.url}}},
-      {"data_dir", c.data_dir},
-      {"log", bj::object{{"format", "text"}, {"level", "info"}}},
-      {"jobs", bj::object{{"poll_ms", 50}, {"lease_ms", 1500}}},
-      {"reconciler", bj::object{{"interval_ms", 500},
-                                {"stale_payment_after_ms", 3000},
-                                {"stale_order_after_ms", 3000}}},
-      {"limits", bj::object{{"drain_timeout_ms", 3000}}},
-      {"seed", c.seed}};
+  return bj::object{{"listen", "127.0.0.1:0"},
+                    {"storage", bj::object{{"url", c.storage.url}}},
+                    {"data_dir", c.data_dir},
+                    {"log", bj::object{{"format", "text"}, {"level", "info"}}},
+                    {"jobs", bj::object{{"poll_ms", 50}, {"lease_ms", 1500}}},
+                    {"reconciler", bj::object{{"interval_ms", 500},
+                                              {"stale_payment_after_ms", 3000},
+                                              {"stale_order_after_ms", 3000}}},
+                    {"limits", bj::object{{"drain_timeout_ms", 3000}}},
+                    {"seed", c.seed}};
 }
 
 }  // namespace
@@ -56,12 +55,11 @@ void GatewayProcess::start(const std::map<std::string, std::string>& extra_env) 
   std::string ready = dir_ + "/ready-" + std::to_string(++starts_);
   std::string log = dir_ + "/merchgate.log";
   config::Config keys = test_config(dir_);
-  std::map<std::string, std::string> env{
-      {"MERCHGATE_ADMIN_KEY", kAdminKey},
-      {"MERCHGATE_API_KEY", kAppKey},
-      {"MERCHGATE_MASTER_KEY", keys.master_key},
-      {"MERCHGATE_ALLOW_LOOPBACK", "1"},
-      {"PATH", "/usr/bin:/bin"}};
+  std::map<std::string, std::string> env{{"MERCHGATE_ADMIN_KEY", kAdminKey},
+                                         {"MERCHGATE_API_KEY", kAppKey},
+                                         {"MERCHGATE_MASTER_KEY", keys.master_key},
+                                         {"MERCHGATE_ALLOW_LOOPBACK", "1"},
+                                         {"PATH", "/usr/bin:/bin"}};
   for (const auto& [k, v] : extra_env) env[k] = v;
   pid_ = fork();
   ASSERT_GE(pid_, 0);
@@ -76,8 +74,9 @@ void GatewayProcess::start(const std::map<std::string, std::string>& extra_env) 
     envp.push_back(nullptr);
     std::string bin = MERCHGATE_BINARY;
     std::string serve = "serve", config_flag = "--config", ready_flag = "--ready-file";
-    char* argv[] = {bin.data(), serve.data(), config_flag.data(), config_path_.data(),
-                    ready_flag.data(), ready.data(), nullptr};
+    char* argv[] = {
+        bin.data(),   serve.data(), config_flag.data(), config_path_.data(), ready_flag.data(),
+        ready.data(), nullptr};
     execve(bin.c_str(), argv, envp.data());
     _exit(127);
   }

@@ -26,10 +26,13 @@ boost::asio::awaitable<http::Response> Receiver::receive(std::string adapter_id,
     const auto& e = verified.error();
     metrics::counter_add("merchgate_webhooks_rejected_total",
                          {{"adapter", adapter_id}, {"reason", e.code.message()}});
-    log::warn("webhook.rejected", {{"adapter", adapter_id}, {"reason", e.code.message()},
-                                   {"message", e.message}, {"request_id", req.request_id}});
-    errc code = e.is(adapters::adapter_errc::stale_webhook) ? errc::stale_timestamp
-                                                             : errc::invalid_signature;
+    log::warn("webhook.rejected", {{"adapter", adapter_id},
+                                   {"reason", e.code.message()},
+                                   {"message", e.message},
+                                   {"request_id", req.request_id}});
+    errc code = e.is(adapters::adapter_errc::stale_webhook)       ? errc::stale_timestamp
+                : e.is(adapters::adapter_errc::malformed_webhook) ? errc::invalid_json
+                                                                  : errc::invalid_signature;
     http::Response r = http::error_response(make_error(code, e.message));
     if (e.http_status == 401) r.status = 401;
     co_return r;
@@ -37,7 +40,8 @@ boost::asio::awaitable<http::Response> Receiver::receive(std::string adapter_id,
   auto stored = co_await service_.accept_inbound(adapter_id, verified->events);
   if (!stored) {
     // Not stored: a non-2xx makes the partner retry, so nothing is lost.
-    log::error("webhook.not_stored", {{"adapter", adapter_id}, {"error", stored.error().message},
+    log::error("webhook.not_stored", {{"adapter", adapter_id},
+                                      {"error", stored.error().message},
                                       {"request_id", req.request_id}});
     co_return http::error_response(
         make_error(errc::unavailable, "the webhook could not be stored; please retry"));

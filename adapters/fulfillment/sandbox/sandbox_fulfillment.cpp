@@ -103,7 +103,13 @@ class SandboxFulfillment final : public FulfillmentAdapter {
                               "the sandbox print shop does not ship to " + request.address.country,
                               422);
     }
+    // No table: shipping is free. A table without this currency: no rate, so no shipping.
     auto it = settings_.shipping.find(request.currency);
+    if (!settings_.shipping.empty() && it == settings_.shipping.end()) {
+      co_return adapter_error(adapter_errc::refused,
+                              "the sandbox print shop has no shipping rate in " + request.currency,
+                              422, "no_rate");
+    }
     co_return Quote{it == settings_.shipping.end() ? 0 : it->second, request.currency, "standard"};
   }
 
@@ -151,15 +157,16 @@ class SandboxFulfillment final : public FulfillmentAdapter {
         core::FulfillmentStatus status;
         std::int64_t after;
       };
-      for (Step step : {Step{core::FulfillmentStatus::in_production, settings.in_production_after_ms},
-                        Step{core::FulfillmentStatus::shipped, settings.shipped_after_ms},
-                        Step{core::FulfillmentStatus::delivered, settings.delivered_after_ms}}) {
+      for (Step step :
+           {Step{core::FulfillmentStatus::in_production, settings.in_production_after_ms},
+            Step{core::FulfillmentStatus::shipped, settings.shipped_after_ms},
+            Step{core::FulfillmentStatus::delivered, settings.delivered_after_ms}}) {
         std::string eid = core::new_id("evt_sbx");
         std::string type = "order." + std::string(core::to_string(step.status));
-        schedule(db, eid, o.id, type,
-                 order_event(eid, type, o, step.status, now + step.after, settings, public_url,
-                             adapter),
-                 now + step.after);
+        schedule(
+            db, eid, o.id, type,
+            order_event(eid, type, o, step.status, now + step.after, settings, public_url, adapter),
+            now + step.after);
       }
       return o;
     });
@@ -194,8 +201,8 @@ class SandboxFulfillment final : public FulfillmentAdapter {
       if (!o.row.found || o.row.canceled_at) return o;
       auto status = status_at(o.row, now, settings);
       if (status != core::FulfillmentStatus::submitted) {
-        o.refusal = "sandbox order " + o.row.id + " is already " +
-                    std::string(core::to_string(status));
+        o.refusal =
+            "sandbox order " + o.row.id + " is already " + std::string(core::to_string(status));
         return o;
       }
       Use s(db.prepare("UPDATE orders SET canceled_at = ? WHERE id = ?"));
@@ -221,10 +228,9 @@ class SandboxFulfillment final : public FulfillmentAdapter {
   }
 
   Task<AResult<WebhookResult>> verify_webhook(const WebhookRequest& request) override {
-    auto verified = webhooks::verify({key_}, request.header("webhook-id"),
-                                     request.header("webhook-timestamp"),
-                                     request.header("webhook-signature"), request.body,
-                                     request.now / 1000);
+    auto verified =
+        webhooks::verify({key_}, request.header("webhook-id"), request.header("webhook-timestamp"),
+                         request.header("webhook-signature"), request.body, request.now / 1000);
     if (!verified) {
       co_return adapter_error(verified.error().code == errc::stale_timestamp
                                   ? adapter_errc::stale_webhook
@@ -241,13 +247,15 @@ class SandboxFulfillment final : public FulfillmentAdapter {
         }
       }
     }
-    if (!order) co_return adapter_error(adapter_errc::invalid_webhook, "body lacks data.order", 400);
+    if (!order)
+      co_return adapter_error(adapter_errc::malformed_webhook, "body lacks data.order", 400);
     auto field = [](const bj::object& x, std::string_view k) {
       const auto* f = x.if_contains(k);
       return f && f->is_string() ? std::string(f->as_string()) : std::string();
     };
     auto status = core::fulfillment_status_from(field(*order, "status"));
-    if (!status) co_return adapter_error(adapter_errc::invalid_webhook, "unknown order status", 400);
+    if (!status)
+      co_return adapter_error(adapter_errc::malformed_webhook, "unknown order status", 400);
     InboundEvent e;
     e.partner_event_id = std::string(request.header("webhook-id"));
     const auto* type = v.as_object().if_contains("type");
@@ -263,8 +271,8 @@ class SandboxFulfillment final : public FulfillmentAdapter {
       for (const auto& sv : ships->as_array()) {
         if (!sv.is_object()) continue;
         const auto& so = sv.as_object();
-        fact.shipments.push_back({field(so, "carrier"), field(so, "tracking_number"),
-                                  field(so, "tracking_url"), 0});
+        fact.shipments.push_back(
+            {field(so, "carrier"), field(so, "tracking_number"), field(so, "tracking_url"), 0});
       }
     }
     e.fulfillment = std::move(fact);
@@ -334,7 +342,8 @@ class SandboxFulfillment final : public FulfillmentAdapter {
                      {"checkout", o.checkout_id},
                      {"status", core::to_string(status)}};
     bj::array shipments;
-    if (status == core::FulfillmentStatus::shipped || status == core::FulfillmentStatus::delivered) {
+    if (status == core::FulfillmentStatus::shipped ||
+        status == core::FulfillmentStatus::delivered) {
       core::Shipment sh = shipment(o, o.created_at + s.shipped_after_ms, s, public_url, adapter);
       shipments.push_back(bj::object{{"carrier", sh.carrier},
                                      {"tracking_number", sh.tracking_number},
@@ -353,8 +362,8 @@ class SandboxFulfillment final : public FulfillmentAdapter {
     fact.status = status_at(o, now, settings_);
     if (fact.status == core::FulfillmentStatus::shipped ||
         fact.status == core::FulfillmentStatus::delivered) {
-      fact.shipments.push_back(
-          shipment(o, o.created_at + settings_.shipped_after_ms, settings_, services_.public_url, id()));
+      fact.shipments.push_back(shipment(o, o.created_at + settings_.shipped_after_ms, settings_,
+                                        services_.public_url, id()));
     }
     return fact;
   }
@@ -390,7 +399,8 @@ Result<FulfillmentSettings> FulfillmentSettings::parse(const bj::object& o) {
     for (const auto& kv : v->as_object()) {
       if (!core::find_currency(kv.key())) {
         std::string param = "settings.shipping." + std::string(kv.key());
-        return make_error(errc::invalid_field, "'" + param + "' is not an ISO 4217 currency", param);
+        return make_error(errc::invalid_field, "'" + param + "' is not an ISO 4217 currency",
+                          param);
       }
       if (!kv.value().is_int64()) continue;
       s.shipping[std::string(kv.key())] = kv.value().as_int64();
@@ -440,7 +450,8 @@ AdapterType SandboxFulfillmentFactory::type() {
     if (!settings) return settings.error();
     const auto* secret = config.credentials.if_contains("webhook_secret");
     auto key = webhooks::secret_key(secret && secret->is_string() ? secret->as_string() : "");
-    if (!key) return make_error(errc::invalid_field, key.error().message, "credentials.webhook_secret");
+    if (!key)
+      return make_error(errc::invalid_field, key.error().message, "credentials.webhook_secret");
     try {
       return std::shared_ptr<Adapter>(
           std::make_shared<SandboxFulfillment>(config, std::move(*settings), *key, services));

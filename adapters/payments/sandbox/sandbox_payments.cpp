@@ -77,12 +77,12 @@ core::PaymentStatus status_at(const PaymentRow& p, core::Timestamp now) {
 }
 
 PaymentRow read_payment(Db& db, std::string_view column, std::string_view value) {
-  Use s(db.prepare(column == "id"
-                       ? "SELECT id, checkout_id, amount, currency, method, return_url, created_at, "
-                         "settles_at, completed_at, canceled_at FROM payments WHERE id = ?"
-                       : "SELECT id, checkout_id, amount, currency, method, return_url, created_at, "
-                         "settles_at, completed_at, canceled_at FROM payments WHERE "
-                         "idempotency_key = ?"));
+  Use s(db.prepare(
+      column == "id" ? "SELECT id, checkout_id, amount, currency, method, return_url, created_at, "
+                       "settles_at, completed_at, canceled_at FROM payments WHERE id = ?"
+                     : "SELECT id, checkout_id, amount, currency, method, return_url, created_at, "
+                       "settles_at, completed_at, canceled_at FROM payments WHERE "
+                       "idempotency_key = ?"));
   s->bind(1, value);
   PaymentRow p;
   if (!s->step()) return p;
@@ -103,8 +103,11 @@ PaymentRow read_payment(Db& db, std::string_view column, std::string_view value)
 std::string payment_event(const std::string& event_id, std::string_view type, const PaymentRow& p,
                           std::string_view status, core::Timestamp at,
                           std::string_view failure_code = {}) {
-  bj::object payment{{"id", p.id},         {"checkout", p.checkout_id}, {"status", status},
-                     {"amount", p.amount}, {"currency", p.currency}};
+  bj::object payment{{"id", p.id},
+                     {"checkout", p.checkout_id},
+                     {"status", status},
+                     {"amount", p.amount},
+                     {"currency", p.currency}};
   if (!failure_code.empty()) {
     payment["failure_code"] = failure_code;
     payment["failure_message"] = "The sandbox declined this payment (pm_sandbox_decline).";
@@ -140,7 +143,8 @@ class SandboxPayments final : public PaymentAdapter {
     }
     return make_error(errc::invalid_field,
                       "sandbox_payments knows the method tokens pm_sandbox_ok, pm_sandbox_decline "
-                      "and pm_sandbox_action; got '" + request.method + "'",
+                      "and pm_sandbox_action; got '" +
+                          request.method + "'",
                       "payment.method");
   }
 
@@ -187,8 +191,10 @@ class SandboxPayments final : public PaymentAdapter {
 
   Task<AResult<core::PaymentFact>> get_payment(const PaymentRef& ref) override {
     std::string reference = ref.reference;
-    PaymentRow row = co_await ledger_->run([&](Db& db) { return read_payment(db, "id", reference); });
-    if (!row.found) co_return adapter_error(adapter_errc::not_found, "no sandbox payment " + reference, 404);
+    PaymentRow row =
+        co_await ledger_->run([&](Db& db) { return read_payment(db, "id", reference); });
+    if (!row.found)
+      co_return adapter_error(adapter_errc::not_found, "no sandbox payment " + reference, 404);
     co_return fact_for(row, services_.clock->now());
   }
 
@@ -281,11 +287,27 @@ class SandboxPayments final : public PaymentAdapter {
     co_return RefundCreated{out.id, core::RefundStatus::pending, {}};
   }
 
+  Task<AResult<RefundCreated>> get_refund(const RefundRequest& request) override {
+    core::Timestamp now = services_.clock->now();
+    std::optional<core::Timestamp> settles_at = co_await ledger_->run([&](Db& db) {
+      Use s(db.prepare("SELECT settles_at FROM refunds WHERE id = ?"));
+      s->bind(1, request.reference);
+      return s->step() ? std::optional<core::Timestamp>(s->int64(0)) : std::nullopt;
+    });
+    if (!settles_at) {
+      co_return adapter_error(adapter_errc::not_found, "no sandbox refund " + request.reference,
+                              404);
+    }
+    co_return RefundCreated{
+        request.reference,
+        now >= *settles_at ? core::RefundStatus::succeeded : core::RefundStatus::pending,
+        {}};
+  }
+
   Task<AResult<WebhookResult>> verify_webhook(const WebhookRequest& request) override {
-    auto verified = webhooks::verify({key_}, request.header("webhook-id"),
-                                     request.header("webhook-timestamp"),
-                                     request.header("webhook-signature"), request.body,
-                                     request.now / 1000);
+    auto verified =
+        webhooks::verify({key_}, request.header("webhook-id"), request.header("webhook-timestamp"),
+                         request.header("webhook-signature"), request.body, request.now / 1000);
     if (!verified) {
       co_return adapter_error(verified.error().code == errc::stale_timestamp
                                   ? adapter_errc::stale_webhook
@@ -295,13 +317,13 @@ class SandboxPayments final : public PaymentAdapter {
     boost::system::error_code ec;
     bj::value v = bj::parse(request.body, ec);
     if (ec || !v.is_object()) {
-      co_return adapter_error(adapter_errc::invalid_webhook, "body is not a JSON object", 400);
+      co_return adapter_error(adapter_errc::malformed_webhook, "body is not a JSON object", 400);
     }
     const auto& o = v.as_object();
     const auto* type = o.if_contains("type");
     const auto* data = o.if_contains("data");
     if (!type || !type->is_string() || !data || !data->is_object()) {
-      co_return adapter_error(adapter_errc::invalid_webhook, "body lacks type or data", 400);
+      co_return adapter_error(adapter_errc::malformed_webhook, "body lacks type or data", 400);
     }
     InboundEvent e;
     e.partner_event_id = std::string(request.header("webhook-id"));
@@ -313,12 +335,13 @@ class SandboxPayments final : public PaymentAdapter {
     if (e.type.starts_with("payment.")) {
       const auto* p = data->as_object().if_contains("payment");
       if (!p || !p->is_object()) {
-        co_return adapter_error(adapter_errc::invalid_webhook, "payment event without payment", 400);
+        co_return adapter_error(adapter_errc::malformed_webhook, "payment event without payment",
+                                400);
       }
       const auto& po = p->as_object();
       auto status = core::payment_status_from(field(po, "status"));
       if (!status) {
-        co_return adapter_error(adapter_errc::invalid_webhook, "unknown payment status", 400);
+        co_return adapter_error(adapter_errc::malformed_webhook, "unknown payment status", 400);
       }
       e.kind = InboundEvent::Kind::payment;
       e.checkout_id = field(po, "checkout");
@@ -332,7 +355,8 @@ class SandboxPayments final : public PaymentAdapter {
     } else if (e.type.starts_with("refund.")) {
       const auto* r = data->as_object().if_contains("refund");
       if (!r || !r->is_object()) {
-        co_return adapter_error(adapter_errc::invalid_webhook, "refund event without refund", 400);
+        co_return adapter_error(adapter_errc::malformed_webhook, "refund event without refund",
+                                400);
       }
       const auto& ro = r->as_object();
       e.kind = InboundEvent::Kind::refund;
@@ -357,8 +381,7 @@ class SandboxPayments final : public PaymentAdapter {
       Use s(db.prepare("SELECT COUNT(*) FROM payments"));
       return s->step() ? s->int64(0) : std::int64_t{0};
     });
-    co_return "sandbox ledger " + ledger_->path() + " holds " + std::to_string(count) +
-        " payments";
+    co_return "sandbox ledger " + ledger_->path() + " holds " + std::to_string(count) + " payments";
   }
 
   Task<std::optional<http::Response>> hosted_page(const http::Request& request,
@@ -400,12 +423,23 @@ std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -458,7 +492,8 @@ Task<std::optional<http::Response>> SandboxPayments::hosted_page(const http::Req
              payment_event(eid, "payment.succeeded", o.row, "succeeded", now), now);
     return o;
   });
-  if (!out.row.found) co_return page(404, "Payment not found", "This payment link is not valid.", {});
+  if (!out.row.found)
+    co_return page(404, "Payment not found", "This payment link is not valid.", {});
   auto status = status_at(out.row, now);
   if (out.completed_now || status == core::PaymentStatus::succeeded) {
     co_return page(200, "Payment approved",
@@ -519,7 +554,8 @@ AdapterType SandboxPaymentsFactory::type() {
     if (!settings) return settings.error();
     const auto* secret = config.credentials.if_contains("webhook_secret");
     auto key = webhooks::secret_key(secret && secret->is_string() ? secret->as_string() : "");
-    if (!key) return make_error(errc::invalid_field, key.error().message, "credentials.webhook_secret");
+    if (!key)
+      return make_error(errc::invalid_field, key.error().message, "credentials.webhook_secret");
     try {
       return std::shared_ptr<Adapter>(
           std::make_shared<SandboxPayments>(config, *settings, *key, services));
