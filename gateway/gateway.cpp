@@ -19,6 +19,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <pthread.h>
 #include <unistd.h>
 #include <future>
 #include <mutex>
@@ -183,7 +184,12 @@ Result<std::unique_ptr<Gateway>> Gateway::create(const config::Config& config,
   d.work.emplace(asio::make_work_guard(d.io));
   unsigned n = config.threads > 0 ? static_cast<unsigned>(config.threads)
                                   : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) d.threads.emplace_back([raw] { raw->io.run(); });
+  for (unsigned i = 0; i < n; ++i) {
+    d.threads.emplace_back([raw] {
+      pthread_setname_np(pthread_self(), "mg-io");
+      raw->io.run();
+    });
+  }
 
   auto reloaded = d.block_on([&] { return d.admin->reload_adapters(); });
   if (!reloaded) return reloaded.error();

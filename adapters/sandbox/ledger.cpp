@@ -1,5 +1,9 @@
 #include "adapters/sandbox/ledger.hpp"
 
+#include <boost/asio/post.hpp>
+
+#include <pthread.h>
+
 #include <filesystem>
 
 namespace mg::adapters::sandbox {
@@ -11,6 +15,7 @@ Ledger::Ledger(const std::string& path, const char* schema) : path_(path) {
   db_->exec("PRAGMA journal_mode = WAL");
   db_->exec("PRAGMA synchronous = NORMAL");
   db_->exec(schema);
+  boost::asio::post(pool_, [] { pthread_setname_np(pthread_self(), "mg-sandbox"); });
 }
 
 Ledger::~Ledger() {

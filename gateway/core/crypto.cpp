@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -61,9 +62,18 @@ std::string random_alnum(std::size_t n) {
 }
 
 std::string new_id(std::string_view prefix) {
+  using namespace std::chrono;
+  auto ms = static_cast<std::uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+  char time_part[8];
+  for (int i = 7; i >= 0; --i) {
+    time_part[i] = kAlnum[ms % 62];
+    ms /= 62;
+  }
   std::string id(prefix);
   id += '_';
-  id += random_alnum(24);
+  id.append(time_part, sizeof time_part);
+  id += random_alnum(16);
   return id;
 }
 

@@ -13,7 +13,9 @@ std::string random_bytes(std::size_t n);
 // Random string over [0-9A-Za-z] of the given length (rejection sampling, no modulo bias).
 std::string random_alnum(std::size_t n);
 
-// `prefix` + "_" + 24 random [0-9A-Za-z] characters: chk_…, evt_…, ful_…, rfd_…
+// `prefix` + "_" + 24 [0-9A-Za-z] characters: chk_…, evt_…, ful_…, rfd_…. The first 8 encode
+// the time in milliseconds (so ids created later sort later and B-tree inserts stay on the
+// rightmost page), the last 16 are random (about 95 bits: not guessable).
 std::string new_id(std::string_view prefix);
 
 std::string sha256(std::string_view data);                             // 32 raw bytes

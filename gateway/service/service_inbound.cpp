@@ -151,17 +151,30 @@ Task<Result<void>> CheckoutService::accept_inbound(std::string adapter_id,
     std::string checkout;
   };
   std::vector<Seen> seen;
+  // Serialized here, not in the store's single writer.
+  std::vector<std::string> bodies;
+  bodies.reserve(events.size());
+  for (const auto& e : events) bodies.push_back(bj::serialize(adapters::to_json(e)));
   auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
     all = {};
     seen.clear();
-    for (const auto& e : events) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& e = events[i];
       store::InboundWebhook w;
       w.adapter_id = adapter_id;
       w.partner_event_id = e.partner_event_id;
       w.event_type = e.type;
       w.checkout_id = e.checkout_id;
-      w.body = bj::serialize(adapters::to_json(e));
+      w.body = bodies[i];
       w.received_at = now;
+      if (e.kind == InboundEvent::Kind::ignored) {
+        // Known outcome: stored as it is, in one statement.
+        w.status = store::InboundStatus::ignored;
+        w.error = "event type not used by merchgate";
+        seen.push_back({e.partner_event_id, e.type,
+                        tx.insert_inbound(w) ? "ignored" : "duplicate", e.checkout_id});
+        continue;
+      }
       if (!tx.insert_inbound(w)) {
         seen.push_back({e.partner_event_id, e.type, "duplicate", e.checkout_id});
         continue;

@@ -6,6 +6,7 @@
 #include "gateway/store/sqlite_tx.hpp"
 #include "gateway/store/store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -13,6 +14,8 @@
 #include <future>
 #include <mutex>
 #include <thread>
+
+#include <pthread.h>
 
 namespace mg::store {
 namespace {
@@ -49,9 +52,16 @@ class SqliteStore final : public Store {
       writer_db_->exec("PRAGMA foreign_keys = ON");
       writer_db_->exec("PRAGMA temp_store = MEMORY");
       writer_db_->exec("PRAGMA cache_size = -16000");
+      // Checkpoints run on their own thread and connection (below), so the writer never waits
+      // for a checkpoint's fsync; the WAL hook tells that thread when the log has grown.
+      sqlite3_wal_hook(writer_db_->handle(), &SqliteStore::on_wal_commit, this);
+      writer_db_->exec("PRAGMA journal_size_limit = 67108864");
       writer_db_->exec(
           "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
           "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+      checkpoint_db_ = std::make_unique<Db>(path_, false);
+      // A connection learns the journal mode by reading; until then a checkpoint does nothing.
+      checkpoint_db_->exec("PRAGMA journal_mode = WAL");
       int readers = options_.readers < 1 ? 1 : options_.readers;
       for (int i = 0; i < readers; ++i) {
         auto db = std::make_unique<Db>(path_, true);
@@ -63,9 +73,19 @@ class SqliteStore final : public Store {
     } catch (...) {
       return make_error(errc::unavailable, "storage sqlite:" + path_ + ": cannot open");
     }
-    writer_ = std::thread([this] { writer_loop(); });
+    checkpointer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "mg-store-ckpt");
+      checkpoint_loop();
+    });
+    writer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "mg-store-write");
+      writer_loop();
+    });
     for (auto& db : reader_dbs_) {
-      readers_.emplace_back([this, raw = db.get()] { reader_loop(*raw); });
+      readers_.emplace_back([this, raw = db.get()] {
+        pthread_setname_np(pthread_self(), "mg-store-read");
+        reader_loop(*raw);
+      });
     }
     return {};
   }
@@ -229,6 +249,13 @@ class SqliteStore final : public Store {
       if (t.joinable()) t.join();
     readers_.clear();
     reader_dbs_.clear();
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+    checkpoint_db_.reset();
     if (writer_db_) {
       try {
         // Fold the WAL back so the file is self-contained after a clean stop.
@@ -240,6 +267,42 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Called by SQLite on the writer thread after each commit, with the WAL's size in pages.
+  static int on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    if (pages >= kCheckpointPages) {
+      {
+        std::lock_guard lock(store->checkpoint_mutex_);
+        store->checkpoint_due_ = true;
+      }
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpoint_loop() {
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoint_mutex_);
+        checkpoint_cv_.wait_for(lock, std::chrono::seconds(1),
+                                [&] { return checkpoint_due_ || checkpoint_stop_; });
+        if (checkpoint_stop_) return;
+        checkpoint_due_ = false;
+      }
+      // PASSIVE: copies what it can without blocking the writer or the readers.
+      int log = 0, done = 0;
+      int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr,
+                                         SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      if (rc == SQLITE_OK) {
+        metrics::counter_add("merchgate_store_checkpoints_total", {});
+        metrics::gauge_set("merchgate_store_wal_pages", {}, log);
+      }
+      // Let the log gather some pages between checkpoints: fewer, larger copies.
+      std::unique_lock lock(checkpoint_mutex_);
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return checkpoint_stop_; });
+    }
+  }
+
   static int current_version(Db& db) {
     Use s(db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     return s->step() ? static_cast<int>(s->int64(0)) : 0;
@@ -287,32 +350,19 @@ class SqliteStore final : public Store {
     }
   }
 
+  // One commit for the whole batch. The common path runs the units back to back with no
+  // savepoints (a savepoint makes SQLite copy every page a unit touches into a statement
+  // journal). If any unit declines or throws, the batch is rolled back and run once more with a
+  // savepoint per unit, so only that unit's changes are dropped. Units are therefore written to
+  // be safe to run twice: they read their inputs from the transaction and overwrite their
+  // outputs.
   void run_batch(std::vector<WriteItem>& batch) {
-    Db& db = *writer_db_;
-    std::vector<std::exception_ptr> errors(batch.size());
     auto start = std::chrono::steady_clock::now();
-    try {
-      Use(db.prepare("BEGIN IMMEDIATE"))->run();
-      SqliteTx tx(db);
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        Use(db.prepare("SAVEPOINT unit"))->run();
-        bool keep = false;
-        try {
-          keep = batch[i].fn(tx);
-        } catch (...) {
-          errors[i] = std::current_exception();
-        }
-        if (!keep) Use(db.prepare("ROLLBACK TO unit"))->run();
-        Use(db.prepare("RELEASE unit"))->run();
-      }
-      Use(db.prepare("COMMIT"))->run();
-    } catch (...) {
-      auto error = std::current_exception();
-      try {
-        db.exec("ROLLBACK");
-      } catch (...) {
-      }
-      for (auto& e : errors) e = error;
+    std::vector<std::exception_ptr> errors(batch.size());
+    if (!run_units(batch, errors, false)) {
+      metrics::counter_add("merchgate_store_batch_reruns_total", {});
+      std::fill(errors.begin(), errors.end(), nullptr);
+      run_units(batch, errors, true);
     }
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -323,6 +373,43 @@ class SqliteStore final : public Store {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(errors[i]);
     }
+  }
+
+  // Runs the batch in one transaction. Without savepoints, returns false (having rolled back)
+  // as soon as a unit declines; with them, drops only that unit. A failed commit fails them all.
+  bool run_units(std::vector<WriteItem>& batch, std::vector<std::exception_ptr>& errors,
+                 bool savepoints) {
+    Db& db = *writer_db_;
+    try {
+      Use(db.prepare("BEGIN IMMEDIATE"))->run();
+      SqliteTx tx(db);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (savepoints) Use(db.prepare("SAVEPOINT unit"))->run();
+        bool keep = false;
+        try {
+          keep = batch[i].fn(tx);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+        if (!savepoints && !keep) {
+          db.exec("ROLLBACK");
+          return false;
+        }
+        if (savepoints) {
+          if (!keep) Use(db.prepare("ROLLBACK TO unit"))->run();
+          Use(db.prepare("RELEASE unit"))->run();
+        }
+      }
+      Use(db.prepare("COMMIT"))->run();
+    } catch (...) {
+      auto error = std::current_exception();
+      try {
+        db.exec("ROLLBACK");
+      } catch (...) {
+      }
+      for (auto& e : errors) e = error;
+    }
+    return true;
   }
 
   void reader_loop(Db& db) {
@@ -341,7 +428,15 @@ class SqliteStore final : public Store {
 
   std::string path_;
   StoreOptions options_;
+  static constexpr int kCheckpointPages = 1000;  // SQLite's default autocheckpoint threshold
+
   std::unique_ptr<Db> writer_db_;
+  std::unique_ptr<Db> checkpoint_db_;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;
+  bool checkpoint_stop_ = false;
   std::vector<std::unique_ptr<Db>> reader_dbs_;
   std::thread writer_;
   std::vector<std::thread> readers_;

@@ -239,7 +239,9 @@ class Store {
   virtual ~Store() = default;
 
   // Runs `fn` in a write transaction, batched with other units into one commit (group commit).
-  // The unit is rolled back alone when `fn` returns false or throws. `done` runs after the commit
+  // The unit is rolled back alone when `fn` returns false or throws. `fn` may run more than once
+  // (when a batch-mate declined, the batch is rolled back and run again): it must read what it
+  // needs from the transaction and overwrite, not accumulate, what it hands back. `done` runs after the commit
   // (on a store thread; keep it short) with nullptr, or with the exception that failed the unit
   // or the commit. Nothing a unit wrote is visible to anyone before `done`.
   using WriteFn = std::function<bool(WriteTx&)>;

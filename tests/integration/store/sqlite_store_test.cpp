@@ -187,6 +187,7 @@ TEST(SqliteStore, AFailingUnitRollsBackAloneWhileItsBatchMatesCommit) {
   auto s = open_migrated(dir.file("x.db"));
   double commits_before = metrics::value("merchgate_store_commits_total", {});
   double units_before = metrics::value("merchgate_store_write_units_total", {});
+  double reruns_before = metrics::value("merchgate_store_batch_reruns_total", {});
 
   auto entered = std::make_shared<std::promise<void>>();
   auto entered_future = entered->get_future();
@@ -270,6 +271,31 @@ TEST(SqliteStore, AFailingUnitRollsBackAloneWhileItsBatchMatesCommit) {
   // The gate committed alone; the five queued behind it shared one commit.
   EXPECT_EQ(metrics::value("merchgate_store_commits_total", {}) - commits_before, 2.0);
   EXPECT_EQ(metrics::value("merchgate_store_write_units_total", {}) - units_before, 6.0);
+  // The batch ran once without savepoints, hit the declining unit, and ran once more with a
+  // savepoint per unit; kept units still landed exactly once (evt_kept_1 has a UNIQUE id).
+  EXPECT_EQ(metrics::value("merchgate_store_batch_reruns_total", {}) - reruns_before, 1.0);
+}
+
+TEST(SqliteStore, ABatchWhoseUnitsAllSucceedRunsOnce) {
+  TempDir dir;
+  auto s = open_migrated(dir.file("x.db"));
+  double reruns_before = metrics::value("merchgate_store_batch_reruns_total", {});
+  auto runs = std::make_shared<std::atomic<int>>(0);
+  std::vector<std::future<std::exception_ptr>> futures;
+  for (int i = 0; i < 20; ++i) {
+    auto done = std::make_shared<std::promise<std::exception_ptr>>();
+    futures.push_back(done->get_future());
+    s->write(
+        [runs, i](WriteTx& tx) {
+          ++*runs;
+          append_event(tx, "evt_ok_" + std::to_string(i));
+          return true;
+        },
+        [done](std::exception_ptr e) { done->set_value(e); });
+  }
+  for (auto& f : futures) EXPECT_EQ(get_bounded(f, "a unit"), nullptr);
+  EXPECT_EQ(runs->load(), 20);
+  EXPECT_EQ(metrics::value("merchgate_store_batch_reruns_total", {}) - reruns_before, 0.0);
 }
 
 TEST(SqliteStore, DoneRunsAfterTheCommitIsVisibleToOtherConnections) {

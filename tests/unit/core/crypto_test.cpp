@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <set>
 #include <string>
 
@@ -146,6 +149,15 @@ TEST(NewId, HasPrefixUnderscoreAndTwentyFourAlnumCharacters) {
   EXPECT_EQ(id.substr(0, 4), "chk_");
   EXPECT_TRUE(all_alnum(id.substr(4))) << id;
   EXPECT_NE(new_id("chk"), new_id("chk"));
+}
+
+TEST(NewId, LaterIdsSortAfterEarlierOnesSoIndexInsertsStayOnOnePage) {
+  const std::string first = new_id("evt");
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  const std::string second = new_id("evt");
+  EXPECT_LT(first, second);
+  // The time part is the first 8 characters after the prefix; the rest stays random.
+  EXPECT_NE(first.substr(12), second.substr(12));
 }
 
 TEST(RandomAlnum, ReturnsRequestedLengthOverTheAlnumCharset) {
