@@ -1,5 +1,6 @@
 #include "adapters/adapter.hpp"
 
+#include "adapters/http/client.hpp"
 #include "adapters/schema.hpp"
 #include "gateway/core/model_json.hpp"
 
@@ -107,6 +108,15 @@ bool is_safe_to_fail_over(const AdapterError& e) noexcept {
 bool is_partner_failure(const AdapterError& e) noexcept {
   return e.is(adapter_errc::unavailable) || e.is(adapter_errc::timeout) ||
          e.is(adapter_errc::partner_error);
+}
+
+AdapterError transport_error(const boost::system::error_code& ec, std::string_view what) {
+  std::string message = std::string(what) + ": " + ec.message();
+  if (http::failed_before_sending(ec)) return adapter_error(adapter_errc::unavailable, message);
+  if (ec == http::client_errc::read_timeout || ec == http::client_errc::total_timeout) {
+    return adapter_error(adapter_errc::timeout, message);
+  }
+  return adapter_error(adapter_errc::partner_error, message);
 }
 
 std::string_view WebhookRequest::header(std::string_view lower_name) const noexcept {
@@ -262,6 +272,12 @@ Task<AResult<core::PaymentFact>> PaymentAdapter::capture_payment(const PaymentRe
 }
 
 Result<void> FulfillmentAdapter::validate_product(const bj::object&) const { return {}; }
+
+Task<AResult<std::vector<ImportedProduct>>> FulfillmentAdapter::import_products(
+    const ImportRequest&) {
+  co_return adapter_error(adapter_errc::unsupported,
+                          "this partner has no product catalog to import from");
+}
 
 void Registry::add(AdapterType type) { types_.push_back(std::move(type)); }
 

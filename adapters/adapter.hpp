@@ -83,12 +83,20 @@ bool is_safe_to_fail_over(const AdapterError& e) noexcept;
 // Counts against the adapter's circuit breaker.
 bool is_partner_failure(const AdapterError& e) noexcept;
 
+// A failed outbound call (an http::client_errc) as an adapter error: nothing could have reached
+// the partner (URL, DNS, connect, TLS) → unavailable; sent but unanswered → timeout; a broken or
+// unreadable answer → partner_error. `what` names the call for the message.
+AdapterError transport_error(const boost::system::error_code& ec, std::string_view what);
+
 // ---- calls --------------------------------------------------------------------------------
 
 struct CallContext {
   std::string checkout_id;
   std::string idempotency_key;  // derived from the job: a retry sends the same key
   std::string traceparent;
+  // The job's try: 1 on the first, more on retries, 0 when unknown. Adapters whose partner has
+  // no idempotency key look for an earlier try's object unless this is 1.
+  int attempt = 0;
 };
 
 struct PaymentRequest {
@@ -261,6 +269,27 @@ class PaymentAdapter : public Adapter {
   virtual Task<AResult<RefundCreated>> get_refund(const RefundRequest& request);
 };
 
+// Catalog import (POST /v1/admin/adapters/{id}/import-products): what a partner's store holds.
+struct ImportRequest {
+  CallContext ctx;
+  std::string currency;      // for partners whose prices carry no currency (the shop's currency)
+  std::size_t limit = 1000;  // at most this many variants
+};
+
+// One sellable variant at the partner, ready to become a catalog product.
+struct ImportedProduct {
+  std::string sku;  // a valid catalog sku (the partner's own when it is one)
+  std::string title;
+  std::string description;
+  std::optional<std::int64_t> unit_amount;  // the partner's retail price, when it has one
+  std::string currency;
+  std::vector<std::string> images;  // https URLs
+  std::string group;                // variants of one partner product share it
+  std::map<std::string, std::string> options;
+  bool available = true;
+  boost::json::object fulfillment;  // the product's fulfillment block, without "adapter"
+};
+
 class FulfillmentAdapter : public Adapter {
  public:
   using Adapter::Adapter;
@@ -274,6 +303,9 @@ class FulfillmentAdapter : public Adapter {
   virtual Task<AResult<core::FulfillmentFact>> create_order(const OrderRequest& request) = 0;
   virtual Task<AResult<core::FulfillmentFact>> get_order(const OrderRef& ref) = 0;
   virtual Task<AResult<core::FulfillmentFact>> cancel_order(const OrderRef& ref) = 0;
+  // The seller's products and variants in the partner's store, with the partner's ids.
+  // Default: adapter_errc::unsupported.
+  virtual Task<AResult<std::vector<ImportedProduct>>> import_products(const ImportRequest& request);
 };
 
 // ---- registry -----------------------------------------------------------------------------

@@ -154,7 +154,7 @@ Loaded load(const std::string& path, const Env& env) {
   const bj::object& root = v.as_object();
   r.only(root,
          {"listen", "public_url", "tls", "storage", "data_dir", "log", "threads", "limits", "jobs",
-          "reconciler", "outbound", "seed", "$comment"},
+          "reconciler", "outbound", "webhooks", "seed", "$comment"},
          "");
 
   std::string listen;
@@ -211,6 +211,37 @@ Loaded load(const std::string& path, const Env& env) {
     r.string(*o, "ca_file", "outbound.", c.outbound_ca_file);
     r.millis(*o, "connect_timeout_ms", "outbound.", c.outbound_connect_timeout, 100, 60'000);
     r.millis(*o, "total_timeout_ms", "outbound.", c.outbound_total_timeout, 100, 300'000);
+  }
+  if (const auto* w = r.object(root, "webhooks", "")) {
+    r.only(*w,
+           {"retry_schedule_ms", "min_retry_window_ms", "timeout_ms", "per_endpoint",
+            "allow_private_networks"},
+           "webhooks.");
+    if (const auto* s = w->if_contains("retry_schedule_ms")) {
+      bool ok = s->is_array() && !s->as_array().empty() && s->as_array().size() <= 30;
+      if (ok) {
+        for (const auto& v : s->as_array()) {
+          ok = ok && v.is_int64() && v.as_int64() >= 1 && v.as_int64() <= 7LL * 24 * 3600'000;
+          if (ok) c.webhook_retry_schedule.emplace_back(v.as_int64());
+        }
+      }
+      if (!ok) {
+        c.webhook_retry_schedule.clear();
+        r.problem("webhooks.retry_schedule_ms",
+                  "must be a list of 1 to 30 waits in milliseconds (1 ms to 7 days each)");
+      }
+    }
+    r.millis(*w, "min_retry_window_ms", "webhooks.", c.webhook_min_retry_window, 0,
+             30LL * 24 * 3600'000);
+    r.millis(*w, "timeout_ms", "webhooks.", c.webhook_timeout, 100, 60'000);
+    r.integer(*w, "per_endpoint", "webhooks.", c.webhook_per_endpoint, 1, 64);
+    if (const auto* v = w->if_contains("allow_private_networks")) {
+      if (v->is_bool()) {
+        c.webhook_allow_private_networks = v->as_bool();
+      } else {
+        r.problem("webhooks.allow_private_networks", "must be true or false");
+      }
+    }
   }
   if (const auto* seed = r.object(root, "seed", "")) {
     r.only(*seed, {"adapters", "sellers", "products", "routing"}, "seed.");

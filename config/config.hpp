@@ -39,6 +39,13 @@ struct Config {
   std::chrono::milliseconds stale_payment_after{10 * 60'000};
   std::chrono::milliseconds stale_order_after{60 * 60'000};
 
+  // Outbound events (CONTRACT §6).
+  std::vector<std::chrono::milliseconds> webhook_retry_schedule;  // empty: the default schedule
+  std::chrono::milliseconds webhook_min_retry_window{24 * 3600'000};
+  std::chrono::milliseconds webhook_timeout{15'000};
+  int webhook_per_endpoint = 4;
+  bool webhook_allow_private_networks = false;  // the admin allows RFC 1918 / ULA targets
+
   std::string outbound_ca_file;  // extra CA bundle for partner calls (simulators)
   std::chrono::milliseconds outbound_connect_timeout{5'000};
   std::chrono::milliseconds outbound_total_timeout{20'000};

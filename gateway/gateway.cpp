@@ -12,6 +12,8 @@
 #include "gateway/service/checkout_service.hpp"
 #include "gateway/store/store.hpp"
 #include "webhooks/inbound/receiver.hpp"
+#include "webhooks/outbound/deliverer.hpp"
+#include "webhooks/outbound/endpoints.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -46,6 +48,9 @@ struct Gateway::Impl {
   api::Authenticator auth;
   std::unique_ptr<api::App> app;
   std::unique_ptr<jobs::JobRunner> runner;
+  std::unique_ptr<http::HttpClient> webhook_http;
+  std::unique_ptr<webhooks::EndpointService> endpoints;
+  std::unique_ptr<webhooks::Deliverer> deliverer;
   std::unique_ptr<http::Server> server;
   std::string worker_id;
   std::once_flag stopped;
@@ -166,10 +171,37 @@ Result<std::unique_ptr<Gateway>> Gateway::create(const config::Config& config,
       std::make_unique<service::CheckoutService>(*d.store, *d.adapters, *d.clock, options);
   d.admin = std::make_unique<service::AdminService>(*d.store, *d.adapters, *d.clock);
   d.receiver = std::make_unique<webhooks::Receiver>(*d.adapters, *d.checkouts, *d.clock);
+
+  // Outbound events: their own client (no retries of its own, short timeouts, the SSRF guard
+  // on, private networks only when the admin allows them).
+  http::ClientOptions hook_client;
+  hook_client.user_agent = "merchgate-webhooks/0.1";
+  hook_client.allow_loopback = config.allow_loopback;
+  hook_client.allow_private_networks = config.webhook_allow_private_networks;
+  hook_client.total_timeout = config.webhook_timeout;
+  hook_client.read_timeout = config.webhook_timeout;
+  hook_client.max_retries = 0;
+  hook_client.max_response_bytes = 64 * 1024;
+  d.webhook_http = std::make_unique<http::HttpClient>(d.io, hook_client);
+  webhooks::DelivererOptions wo;
+  wo.owner = d.worker_id;
+  if (!config.webhook_retry_schedule.empty()) wo.schedule = config.webhook_retry_schedule;
+  wo.min_retry_window = config.webhook_min_retry_window;
+  wo.timeout = config.webhook_timeout;
+  wo.per_endpoint = config.webhook_per_endpoint;
+  d.deliverer = std::make_unique<webhooks::Deliverer>(d.io, *d.store, *d.webhook_http,
+                                                      d.adapters->secrets(), *d.clock, wo);
+  webhooks::Deliverer* deliverer = d.deliverer.get();
+  webhooks::EndpointOptions eo;
+  eo.allow_http = config.allow_loopback;
+  d.endpoints =
+      std::make_unique<webhooks::EndpointService>(*d.store, d.adapters->secrets(), *d.clock, eo,
+                                                  [deliverer] { deliverer->endpoints_changed(); });
+  d.checkouts->on_events_appended([deliverer] { deliverer->notify(); });
   if (!config.admin_key.empty()) d.auth.add_key(config.admin_key, "key_bootstrap_admin", "admin");
   if (!config.api_key.empty()) d.auth.add_key(config.api_key, "key_bootstrap_app", "app");
-  d.app = std::make_unique<api::App>(
-      api::AppDeps{*d.store, *d.checkouts, *d.admin, *d.adapters, *d.receiver, d.auth});
+  d.app = std::make_unique<api::App>(api::AppDeps{*d.store, *d.checkouts, *d.admin, *d.adapters,
+                                                  *d.receiver, *d.endpoints, d.auth});
 
   jobs::RunnerOptions ro;
   ro.owner = d.worker_id;
@@ -228,6 +260,7 @@ void Gateway::start() {
   Impl& d = *impl_;
   if (d.server) d.server->start();
   d.runner->start();
+  d.deliverer->start();
   log::info("gateway.started", {{"listen", d.config.listen_host + ":" + std::to_string(port())},
                                 {"tls", !d.config.tls_cert.empty()},
                                 {"public_url", d.config.public_url},
@@ -249,6 +282,9 @@ void Gateway::stop() {
     std::promise<void> jobs_done;
     d.runner->stop(d.config.drain_timeout, [&] { jobs_done.set_value(); });
     jobs_done.get_future().wait();
+    std::promise<void> deliveries_done;
+    d.deliverer->stop(d.config.drain_timeout, [&] { deliveries_done.set_value(); });
+    deliveries_done.get_future().wait();
     d.adapters->stop_all();
     d.work.reset();
     d.io.stop();

@@ -77,6 +77,14 @@ void App::add_admin_routes() {
                 if (!r) co_return http::error_response(r.error());
                 co_return json_response(200, bj::object{{"id", ctx.params[0]}, {"deleted", true}});
               });
+  // Catalog import: the partner's products and variants become catalog products.
+  router_.add("POST", "/v1/admin/adapters/{id}/import-products", Access::admin,
+              [this](Ctx& ctx) -> Task<http::Response> {
+                auto body = json_body(ctx.req);
+                if (!body) co_return http::error_response(body.error());
+                co_return object_reply(
+                    co_await deps_.admin.import_products(ctx.params[0], std::move(*body)));
+              });
 
   router_.add("GET", "/v1/admin/sellers", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
     auto q = list_query(ctx.req);

@@ -52,6 +52,7 @@ App::App(AppDeps deps) : deps_(std::move(deps)) {
   add_ops_routes();
   add_checkout_routes();
   add_admin_routes();
+  add_webhook_endpoint_routes();
 }
 
 namespace {
@@ -186,6 +187,17 @@ void App::add_ops_routes() {
       metrics::gauge_set("merchgate_jobs_dead", {}, static_cast<double>(stats->dead));
       metrics::gauge_set("merchgate_jobs_oldest_due_seconds", {},
                          stats->oldest_due ? (now - stats->oldest_due) / 1000.0 : 0.0);
+    }
+    auto deliveries = co_await store::async_read(
+        deps_.store,
+        [](store::ReadTx& tx) -> Result<store::DeliveryStats> { return tx.delivery_stats(); });
+    if (deliveries) {
+      metrics::gauge_set("merchgate_webhook_queue_depth", {},
+                         static_cast<double>(deliveries->pending));
+      metrics::gauge_set("merchgate_webhook_oldest_undelivered_seconds", {},
+                         deliveries->oldest_pending_created_at
+                             ? (now - deliveries->oldest_pending_created_at) / 1000.0
+                             : 0.0);
     }
     for (const auto& [id, entry] : deps_.adapters.current()->entries()) {
       auto state = entry.adapter->breaker().state();

@@ -8,6 +8,7 @@
 #include "gateway/service/admin_service.hpp"
 #include "gateway/service/checkout_service.hpp"
 #include "webhooks/inbound/receiver.hpp"
+#include "webhooks/outbound/endpoints.hpp"
 
 #include <atomic>
 #include <memory>
@@ -21,6 +22,7 @@ struct AppDeps {
   service::AdminService& admin;
   service::AdapterManager& adapters;
   webhooks::Receiver& receiver;
+  webhooks::EndpointService& endpoints;
   const Authenticator& auth;
   std::string version = "0.1.0";
 };
@@ -37,6 +39,7 @@ class App {
   void add_ops_routes();
   void add_checkout_routes();
   void add_admin_routes();
+  void add_webhook_endpoint_routes();
 
   AppDeps deps_;
   Router router_;

@@ -172,6 +172,17 @@ CheckoutStatus derive_status(const Checkout& c) noexcept {
   return CheckoutStatus::paid;
 }
 
+std::span<const std::string_view> event_types() noexcept {
+  static constexpr std::string_view kTypes[] = {
+      "checkout.created",     "checkout.paid",         "checkout.payment_failed",
+      "checkout.canceled",    "checkout.refunded",     "checkout.partially_refunded",
+      "checkout.fulfilled",   "fulfillment.submitted", "fulfillment.in_production",
+      "fulfillment.shipped",  "fulfillment.delivered", "fulfillment.failed",
+      "fulfillment.canceled", "refund.succeeded",      "refund.failed",
+      "dispute.opened",       "dispute.closed"};
+  return kTypes;
+}
+
 std::string_view status_event_type(CheckoutStatus s) noexcept {
   switch (s) {
     case CheckoutStatus::paid:

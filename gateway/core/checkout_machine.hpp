@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,9 @@ bool can_advance(FulfillmentStatus from, FulfillmentStatus to) noexcept;
 
 // The status the checkout's facts (payment, refunds, fulfillments, cancellation) add up to.
 CheckoutStatus derive_status(const Checkout& c) noexcept;
+
+// Every event type merchgate emits (CONTRACT §6).
+std::span<const std::string_view> event_types() noexcept;
 
 // The CONTRACT §6 event type announcing a checkout status, or empty when none is defined for it.
 std::string_view status_event_type(CheckoutStatus s) noexcept;

@@ -377,6 +377,118 @@ Task<Result<void>> AdminService::delete_product(std::string sku) {
   co_return Result<void>{};
 }
 
+Task<Result<bj::object>> AdminService::import_products(std::string adapter_id, bj::object body) {
+  if (auto r =
+          json::only_keys(body, {"seller", "currency", "sku_prefix", "overwrite", "limit"}, "");
+      !r) {
+    co_return r.error();
+  }
+  auto seller = json::required_string({body, "seller", ""}, 100);
+  if (!seller) co_return seller.error();
+  auto currency = json::optional_string({body, "currency", ""}, 3);
+  if (!currency) co_return currency.error();
+  if (*currency && !core::find_currency(**currency)) {
+    co_return make_error(errc::unknown_currency, "'currency' must be an upper-case ISO 4217 code",
+                         "currency");
+  }
+  auto prefix = json::optional_string({body, "sku_prefix", ""}, 40);
+  if (!prefix) co_return prefix.error();
+  if (*prefix && !(*prefix)->empty() && !valid_catalog_id(**prefix)) {
+    co_return make_error(errc::invalid_field, "'sku_prefix' may hold A-Z, a-z, 0-9, '.', '-', '_'",
+                         "sku_prefix");
+  }
+  auto overwrite = json::optional_bool({body, "overwrite", ""});
+  if (!overwrite) co_return overwrite.error();
+  auto limit = json::optional_int({body, "limit", ""}, 1, 5000);
+  if (!limit) co_return limit.error();
+  auto adapter = adapters_.current()->fulfillment(adapter_id);
+  if (!adapter) {
+    co_return make_error(errc::not_found, "no enabled fulfillment adapter '" + adapter_id + "'",
+                         "id");
+  }
+  adapters::ImportRequest request;
+  request.currency = currency->value_or("");
+  request.limit = static_cast<std::size_t>(limit->value_or(1000));
+  auto imported = co_await adapter->import_products(request);
+  if (!imported) {
+    const auto& e = imported.error();
+    if (e.is(adapters::adapter_errc::unsupported)) {
+      co_return make_error(errc::unprocessable,
+                           "adapter '" + adapter_id + "' (" + std::string(adapter->type()) +
+                               ") has no product catalog to import: " + e.message,
+                           "id");
+    }
+    co_return make_error(errc::partner_error,
+                         "the import from '" + adapter_id + "' failed: " + e.message);
+  }
+  std::string sku_prefix = prefix->value_or("");
+  std::vector<std::string> skus;
+  for (const auto& p : *imported) skus.push_back(sku_prefix + p.sku);
+  auto existing =
+      co_await store::async_read(store_, [&](store::ReadTx& tx) -> Result<std::vector<bool>> {
+        std::vector<bool> found;
+        for (const auto& sku : skus) found.push_back(tx.product(sku).has_value());
+        return found;
+      });
+  if (!existing) co_return existing.error();
+  bj::array created, updated, skipped;
+  for (std::size_t i = 0; i < imported->size(); ++i) {
+    const auto& p = (*imported)[i];
+    std::string sku = skus[i];
+    auto skip = [&](std::string reason) {
+      skipped.push_back(bj::object{{"sku", sku}, {"reason", std::move(reason)}});
+    };
+    if (!valid_catalog_id(sku)) {
+      skip("not a valid sku");
+      continue;
+    }
+    if ((*existing)[i] && !overwrite->value_or(false)) {
+      skip("a product with this sku exists (send \"overwrite\": true to replace it)");
+      continue;
+    }
+    std::string product_currency = p.currency.empty() ? request.currency : p.currency;
+    if (product_currency.empty()) {
+      skip("the partner gives no currency; send 'currency'");
+      continue;
+    }
+    bj::array images;
+    for (const auto& url : p.images) images.push_back(bj::value(url));
+    bj::object options;
+    for (const auto& [k, v] : p.options) options[k] = v;
+    bj::object fulfillment = p.fulfillment;
+    fulfillment["adapter"] = adapter_id;
+    std::string title = p.title.empty() ? sku : p.title.substr(0, 200);
+    bj::object product{{"seller", *seller},
+                       {"title", std::move(title)},
+                       {"unit_amount", p.unit_amount.value_or(0)},
+                       {"currency", product_currency},
+                       {"images", std::move(images)},
+                       {"options", std::move(options)},
+                       // Without the partner's price it waits, inactive, for an admin's price.
+                       {"active", p.unit_amount.has_value() && p.available},
+                       {"in_stock", p.available},
+                       {"fulfillment", std::move(fulfillment)}};
+    if (!p.description.empty()) product["description"] = p.description.substr(0, 5000);
+    if (!p.group.empty() && p.group.size() <= 100) product["group"] = p.group;
+    auto put = co_await put_product(sku, std::move(product));
+    if (!put) {
+      skip(put.error().message);
+      continue;
+    }
+    (put->created ? created : updated).push_back(bj::value(sku));
+  }
+  log::info("admin.products_imported", {{"adapter", adapter_id},
+                                        {"created", static_cast<std::int64_t>(created.size())},
+                                        {"updated", static_cast<std::int64_t>(updated.size())},
+                                        {"skipped", static_cast<std::int64_t>(skipped.size())}});
+  co_return bj::object{{"object", "product_import"},
+                       {"adapter", adapter_id},
+                       {"seller", *seller},
+                       {"created", std::move(created)},
+                       {"updated", std::move(updated)},
+                       {"skipped", std::move(skipped)}};
+}
+
 Task<Result<bj::object>> AdminService::put_routing(bj::object body) {
   auto table = core::parse_routing(body);
   if (!table) co_return table.error();

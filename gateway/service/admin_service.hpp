@@ -45,6 +45,13 @@ class AdminService {
   Task<Result<store::Page<core::Product>>> list_products(std::string seller, store::ListQuery q);
   Task<Result<void>> delete_product(std::string sku);
 
+  // POST /v1/admin/adapters/{id}/import-products: the partner's products and variants become
+  // catalog products (created, or replaced with "overwrite": true) through put_product, with the
+  // partner's ids in their fulfillment block. Body: {"seller", "currency"?, "sku_prefix"?,
+  // "overwrite"?, "limit"?}.
+  Task<Result<boost::json::object>> import_products(std::string adapter_id,
+                                                    boost::json::object body);
+
   Task<Result<boost::json::object>> put_routing(boost::json::object body);
   Task<Result<boost::json::object>> get_routing();
 

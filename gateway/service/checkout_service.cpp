@@ -107,6 +107,10 @@ CheckoutService::CheckoutService(store::Store& store, AdapterManager& adapters,
 
 void CheckoutService::on_jobs_queued(std::function<void()> notify) { notify_ = std::move(notify); }
 
+void CheckoutService::on_events_appended(std::function<void()> notify) {
+  events_notify_ = std::move(notify);
+}
+
 void CheckoutService::notify() {
   if (notify_) notify_();
 }
@@ -117,6 +121,7 @@ void CheckoutService::observe(const core::Effects& fx) {
     log::info("event", {{"type", e.type}, {"event_id", e.id}, {"checkout", e.checkout_id}});
   }
   if (!fx.jobs.empty()) notify();
+  if (!fx.events.empty() && events_notify_) events_notify_();
 }
 
 Task<Result<std::map<std::string, std::int64_t>>> CheckoutService::quote(

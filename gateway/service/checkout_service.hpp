@@ -72,6 +72,8 @@ class CheckoutService {
   Task<void> run_job(store::Job job);
   // Called after a commit that queued jobs for the workers.
   void on_jobs_queued(std::function<void()> notify);
+  // Called after a commit that appended events (their deliveries are queued with them).
+  void on_events_appended(std::function<void()> notify);
 
   // ---- background ----
   // Queues sync jobs for payments and orders with no news past their deadline; returns how many.
@@ -119,6 +121,7 @@ class CheckoutService {
   const core::Clock& clock_;
   ServiceOptions options_;
   std::function<void()> notify_;
+  std::function<void()> events_notify_;
   core::Staleness staleness_;
 
   std::mutex quote_mutex_;

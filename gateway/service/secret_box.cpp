@@ -21,38 +21,50 @@ Result<SecretBox> SecretBox::from_base64(std::string_view base64_key) {
   return box;
 }
 
+Result<std::string> SecretBox::seal_json(const bj::value& secret, std::string_view context,
+                                         std::string_view what) const {
+  if (key_.empty()) {
+    return make_error(errc::unprocessable,
+                      std::string(what) +
+                          " cannot be stored without MERCHGATE_MASTER_KEY: merchgate keeps "
+                          "secrets encrypted at rest and has no key to encrypt them with",
+                      "credentials");
+  }
+  return core::aes256gcm_seal(key_, bj::serialize(secret), context);
+}
+
+Result<bj::value> SecretBox::open_json(std::string_view sealed, std::string_view context,
+                                       std::string_view what) const {
+  if (key_.empty()) {
+    return make_error(errc::unavailable, std::string(what) +
+                                             " is stored encrypted but MERCHGATE_MASTER_KEY is "
+                                             "not set");
+  }
+  auto plain = core::aes256gcm_open(key_, sealed, context);
+  if (!plain) {
+    return make_error(errc::unavailable,
+                      std::string(what) + " does not decrypt: wrong MERCHGATE_MASTER_KEY?");
+  }
+  boost::system::error_code ec;
+  bj::value v = bj::parse(*plain, ec);
+  if (ec) return make_error(errc::internal, std::string(what) + ": stored secret is not JSON");
+  return v;
+}
+
 Result<std::string> SecretBox::seal(const bj::object& credentials,
                                     std::string_view adapter_id) const {
   if (credentials.empty()) return std::string();
-  if (key_.empty()) {
-    return make_error(errc::unprocessable,
-                      "credentials cannot be stored without MERCHGATE_MASTER_KEY: merchgate keeps "
-                      "partner credentials encrypted at rest and has no key to encrypt them with",
-                      "credentials");
-  }
-  std::string aad = "merchgate/adapter/" + std::string(adapter_id);
-  return core::aes256gcm_seal(key_, bj::serialize(credentials), aad);
+  std::string what = "credentials of adapter '" + std::string(adapter_id) + "'";
+  return seal_json(credentials, "merchgate/adapter/" + std::string(adapter_id), what);
 }
 
 Result<bj::object> SecretBox::open(std::string_view sealed, std::string_view adapter_id) const {
   if (sealed.empty()) return bj::object{};
-  if (key_.empty()) {
-    return make_error(errc::unavailable,
-                      "adapter '" + std::string(adapter_id) +
-                          "' has stored credentials but MERCHGATE_MASTER_KEY is not set");
-  }
-  std::string aad = "merchgate/adapter/" + std::string(adapter_id);
-  auto plain = core::aes256gcm_open(key_, sealed, aad);
-  if (!plain) {
-    return make_error(errc::unavailable, "credentials of adapter '" + std::string(adapter_id) +
-                                             "' do not decrypt: wrong MERCHGATE_MASTER_KEY?");
-  }
-  boost::system::error_code ec;
-  bj::value v = bj::parse(*plain, ec);
-  if (ec || !v.is_object()) {
-    return make_error(errc::internal, "stored credentials are not a JSON object");
-  }
-  return std::move(v.as_object());
+  std::string what = "credentials of adapter '" + std::string(adapter_id) + "'";
+  auto v = open_json(sealed, "merchgate/adapter/" + std::string(adapter_id), what);
+  if (!v) return v.error();
+  if (!v->is_object()) return make_error(errc::internal, what + " are not a JSON object");
+  return std::move(v->as_object());
 }
 
 std::string redact(std::string_view secret) {

@@ -5,6 +5,7 @@
 #include "gateway/core/error.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <optional>
 #include <string>
@@ -22,6 +23,12 @@ class SecretBox {
   Result<std::string> seal(const boost::json::object& credentials,
                            std::string_view adapter_id) const;
   Result<boost::json::object> open(std::string_view sealed, std::string_view adapter_id) const;
+  // Any JSON secret bound to `context` (e.g. "merchgate/webhook-endpoint/we_..."); `what` names it
+  // in errors.
+  Result<std::string> seal_json(const boost::json::value& secret, std::string_view context,
+                                std::string_view what) const;
+  Result<boost::json::value> open_json(std::string_view sealed, std::string_view context,
+                                       std::string_view what) const;
 
  private:
   std::string key_;

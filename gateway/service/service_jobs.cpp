@@ -595,7 +595,11 @@ Task<void> CheckoutService::job_payment_cancel(store::Job& job) {
 
 Task<void> CheckoutService::job_payment_capture(store::Job& job) {
   auto loaded = co_await load(job.checkout_id);
+  // Nothing to capture once the payment is settled either way (an approval that arrives after
+  // the buyer canceled must not take the money).
   if (!loaded || loaded->payment.status == core::PaymentStatus::succeeded ||
+      loaded->payment.status == core::PaymentStatus::canceled ||
+      loaded->payment.status == core::PaymentStatus::failed || loaded->canceled_at != 0 ||
       loaded->payment.reference.empty()) {
     {
       Settle settlement{{}, nullptr, nullptr, Next::complete()};
@@ -823,6 +827,7 @@ Task<void> CheckoutService::job_fulfillment_create(store::Job& job) {
     co_return;
   }
   adapters::OrderRequest req = order_request(c, *f);
+  req.ctx.attempt = job.attempts;
   auto t0 = Clock::now();
   auto result = co_await adapter->create_order(req);
   feed_breaker(*adapter, result);
@@ -969,7 +974,7 @@ Task<void> CheckoutService::job_fulfillment_sync(store::Job& job) {
   {
     Settle settlement{std::move(calls), nullptr, nullptr,
                       adapters::is_retryable(e) && job.attempts < 5
-                          ? Next::retry(backoff(job.attempts), e.message)
+                          ? Next::retry(std::max(backoff(job.attempts), e.retry_after), e.message)
                           : Next::bury(e.message)};
     co_await settle(job, settlement);
   }

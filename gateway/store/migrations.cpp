@@ -1,7 +1,5 @@
 #include "gateway/store/migrations.hpp"
 
-#include <array>
-
 namespace mg::store::sqlite {
 namespace {
 
@@ -136,10 +134,59 @@ UPDATE checkouts SET reconcile_at = updated_at
                    'canceled');
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
+// Outbound events (CONTRACT §6): endpoints, one delivery per (event, endpoint), every attempt.
+constexpr std::string_view kWebhookDelivery = R"sql(
+CREATE TABLE webhook_endpoints (
+  id TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  description TEXT,
+  secrets BLOB NOT NULL,
+  status TEXT NOT NULL,
+  failing_since INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  endpoint_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  checkout_id TEXT,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  last_status INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  delivered_at INTEGER
+);
+CREATE INDEX deliveries_pending ON webhook_deliveries (next_attempt_at, id) WHERE status = 'pending';
+CREATE INDEX deliveries_in_order ON webhook_deliveries (endpoint_id, checkout_id, id)
+  WHERE status = 'pending';
+CREATE INDEX deliveries_by_event ON webhook_deliveries (event_id);
+CREATE TABLE webhook_attempts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id INTEGER NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  status_code INTEGER,
+  latency_ms INTEGER NOT NULL,
+  response TEXT,
+  error TEXT
+);
+CREATE INDEX attempts_by_endpoint ON webhook_attempts (endpoint_id, id);
+)sql";
+
+// Sorted by version; numbers are never reused.
+constexpr Migration kMigrations[] = {
     {1, "initial", kInitial},
     {2, "reconcile_schedule", kReconcileSchedule},
-}};
+    {3, "webhook_delivery", kWebhookDelivery},
+};
 
 }  // namespace
 

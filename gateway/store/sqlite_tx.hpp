@@ -37,6 +37,11 @@ class SqliteTx final : public WriteTx {
   std::vector<InboundWebhook> inbound_for_checkout(std::string_view checkout_id) override;
   std::optional<InboundWebhook> inbound(std::int64_t id) override;
   int schema_version() override;
+  std::optional<EndpointRecord> endpoint(std::string_view id) override;
+  std::vector<EndpointRecord> endpoints() override;
+  Page<DeliveryAttempt> delivery_attempts(std::string_view endpoint_id,
+                                          const ListQuery& q) override;
+  DeliveryStats delivery_stats() override;
 
   // WriteTx
   void put_seller(const core::Seller& s) override;
@@ -68,6 +73,18 @@ class SqliteTx final : public WriteTx {
                             std::string_view body, Timestamp now) override;
   int purge_idempotency(Timestamp created_before) override;
   void record_partner_call(const PartnerCall& call) override;
+  void put_endpoint(const EndpointRecord& e) override;
+  bool delete_endpoint(std::string_view id) override;
+  void set_endpoint_status(std::string_view id, std::string_view status, Timestamp now) override;
+  std::vector<Delivery> claim_deliveries(
+      std::string_view owner, Timestamp now, Timestamp lease_until,
+      const std::vector<std::pair<std::string, int>>& capacity) override;
+  void finish_delivery(std::int64_t id, const DeliveryAttempt& attempt, bool delivered,
+                       Timestamp next_attempt_at) override;
+  void release_delivery_leases(std::string_view owner) override;
+  int redeliver_event(std::string_view event_id, std::string_view endpoint_id,
+                      Timestamp now) override;
+  int replay_events(std::string_view endpoint_id, Timestamp since, int max, Timestamp now) override;
 
  private:
   void index_references(const core::Checkout& c);

@@ -157,11 +157,21 @@ std::optional<std::string> SqliteTx::checkout_by_reference(std::string_view kind
 void SqliteTx::append_events(const std::vector<core::Event>& events) {
   Statement& s = db_.prepare(
       "INSERT INTO events (id, type, checkout_id, created_at, body) VALUES (?, ?, ?, ?, ?)");
+  Statement& deliveries = db_.prepare(
+      "INSERT INTO webhook_deliveries (endpoint_id, event_id, checkout_id, status, "
+      "next_attempt_at, created_at) SELECT e.id, ?1, ?2, 'pending', ?3, ?3 "
+      "FROM webhook_endpoints AS e WHERE e.enabled = 1 AND EXISTS "
+      "(SELECT 1 FROM json_each(e.events) AS j WHERE j.value IN ('*', ?4))");
   for (const auto& e : events) {
-    Use u(s);
-    u->bind(1, e.id).bind(2, e.type).bind_text_or_null(3, e.checkout_id).bind(4, e.created_at);
-    u->bind(5, core::event_body(e));
-    u->run();
+    {
+      Use u(s);
+      u->bind(1, e.id).bind(2, e.type).bind_text_or_null(3, e.checkout_id).bind(4, e.created_at);
+      u->bind(5, core::event_body(e));
+      u->run();
+    }
+    Use d(deliveries);
+    d->bind(1, e.id).bind_text_or_null(2, e.checkout_id).bind(3, e.created_at).bind(4, e.type);
+    d->run();
   }
 }
 

@@ -128,6 +128,48 @@ struct PartnerCall {
   Timestamp at = 0;
 };
 
+// Where normalized events go (CONTRACT §6). Secrets are sealed by the caller.
+struct EndpointRecord {
+  std::string id;  // we_...
+  std::string url;
+  std::vector<std::string> events;  // event types, or "*"
+  bool enabled = true;
+  std::string description;
+  std::string sealed_secrets;     // [{"secret": "whsec_...", "expires_at": ms or 0}], sealed
+  std::string status = "active";  // "active", or "failing" once retries ran out (paused)
+  Timestamp failing_since = 0;
+  Timestamp created_at = 0;
+  Timestamp updated_at = 0;
+};
+
+// One event on its way to one endpoint.
+struct Delivery {
+  std::int64_t id = 0;
+  std::string endpoint_id;
+  std::string event_id;
+  std::string checkout_id;
+  std::string event_body;  // the exact bytes to send
+  int attempts = 0;        // made before this one
+  Timestamp created_at = 0;
+};
+
+struct DeliveryAttempt {
+  std::int64_t id = 0;
+  std::int64_t delivery_id = 0;
+  std::string endpoint_id;
+  std::string event_id;
+  Timestamp at = 0;
+  int status_code = 0;  // 0: no HTTP answer
+  std::int64_t latency_ms = 0;
+  std::string response;  // the first bytes of the reply
+  std::string error;
+};
+
+struct DeliveryStats {
+  std::int64_t pending = 0;
+  Timestamp oldest_pending_created_at = 0;  // 0 when none
+};
+
 // Reference kinds for ReadTx::checkout_by_reference.
 namespace ref_kind {
 inline constexpr std::string_view payment = "payment";          // processor payment id
@@ -175,6 +217,13 @@ class ReadTx {
 
   // The highest migration applied (0 before any).
   virtual int schema_version() = 0;
+
+  virtual std::optional<EndpointRecord> endpoint(std::string_view id) = 0;
+  virtual std::vector<EndpointRecord> endpoints() = 0;
+  // An endpoint's attempts, newest first; starting_after is an attempt id.
+  virtual Page<DeliveryAttempt> delivery_attempts(std::string_view endpoint_id,
+                                                  const ListQuery& q) = 0;
+  virtual DeliveryStats delivery_stats() = 0;
 };
 
 class WriteTx : public ReadTx {
@@ -193,6 +242,8 @@ class WriteTx : public ReadTx {
   virtual void insert_checkout(const core::Checkout& c) = 0;
   virtual void update_checkout(const core::Checkout& c) = 0;
 
+  // Also queues a delivery to every enabled endpoint whose filter matches each event: an event
+  // never commits without its deliveries.
   virtual void append_events(const std::vector<core::Event>& events) = 0;
 
   // Queues jobs; returns their ids in order.
@@ -225,6 +276,27 @@ class WriteTx : public ReadTx {
   virtual int purge_idempotency(Timestamp created_before) = 0;
 
   virtual void record_partner_call(const PartnerCall& call) = 0;
+
+  virtual void put_endpoint(const EndpointRecord& e) = 0;
+  // Also drops its undelivered deliveries.
+  virtual bool delete_endpoint(std::string_view id) = 0;
+  virtual void set_endpoint_status(std::string_view id, std::string_view status, Timestamp now) = 0;
+  // Leases due deliveries, at most `capacity[i].second` for endpoint `capacity[i].first`, each
+  // the oldest undelivered one of its checkout for that endpoint (per-checkout order).
+  virtual std::vector<Delivery> claim_deliveries(
+      std::string_view owner, Timestamp now, Timestamp lease_until,
+      const std::vector<std::pair<std::string, int>>& capacity) = 0;
+  // Records the attempt; a delivered one is done, any other goes back to the queue for
+  // `next_attempt_at` (lease cleared, attempts + 1).
+  virtual void finish_delivery(std::int64_t id, const DeliveryAttempt& attempt, bool delivered,
+                               Timestamp next_attempt_at) = 0;
+  virtual void release_delivery_leases(std::string_view owner) = 0;
+  // Queues the event again for one endpoint, or every enabled endpoint it matches (empty id).
+  virtual int redeliver_event(std::string_view event_id, std::string_view endpoint_id,
+                              Timestamp now) = 0;
+  // Queues every event since `since` that the endpoint's filter matches; at most `max`.
+  virtual int replay_events(std::string_view endpoint_id, Timestamp since, int max,
+                            Timestamp now) = 0;
 };
 
 struct StoreOptions {
@@ -241,9 +313,9 @@ class Store {
   // Runs `fn` in a write transaction, batched with other units into one commit (group commit).
   // The unit is rolled back alone when `fn` returns false or throws. `fn` may run more than once
   // (when a batch-mate declined, the batch is rolled back and run again): it must read what it
-  // needs from the transaction and overwrite, not accumulate, what it hands back. `done` runs after the commit
-  // (on a store thread; keep it short) with nullptr, or with the exception that failed the unit
-  // or the commit. Nothing a unit wrote is visible to anyone before `done`.
+  // needs from the transaction and overwrite, not accumulate, what it hands back. `done` runs after
+  // the commit (on a store thread; keep it short) with nullptr, or with the exception that failed
+  // the unit or the commit. Nothing a unit wrote is visible to anyone before `done`.
   using WriteFn = std::function<bool(WriteTx&)>;
   using ReadFn = std::function<void(ReadTx&)>;
   using Done = std::function<void(std::exception_ptr)>;

@@ -1,0 +1,360 @@
+// Merch partners end to end: the real `merchgate` and `merchgate-sim` binaries over loopback.
+// One checkout with lines from two partners makes two orders, each with its tracking; a partner
+// that refuses gets its lines and their shipping refunded automatically; with every webhook
+// dropped the reconciler still catches up; an unsigned webhook that contradicts the partner's
+// API changes nothing but a read of that API; and the catalog imports the partners' products.
+#include "gateway/core/crypto.hpp"
+#include "tests/e2e/merch_sim_process.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mg::testing {
+namespace {
+
+namespace bj = boost::json;
+
+constexpr const char* kPrintfulSecret =
+    "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+constexpr const char* kProtocolSecret = "whsec_bWVyY2gtcGFydG5lci1wcm90b2NvbC10ZXN0LWtleSE=";
+
+std::string hook(const GatewayProcess& gw, const std::string& adapter) {
+  return "http://127.0.0.1:" + std::to_string(gw.port()) + "/v1/webhooks/" + adapter;
+}
+
+void put(GatewayProcess& gw, const std::string& target, const bj::object& body) {
+  auto r = admin(gw, "PUT", target, bj::serialize(body));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->status == 200 || r->status == 201) << target << ": " << r->body;
+}
+
+// The merch adapters at the simulator, and one product each.
+void configure(GatewayProcess& gw, const SimProcess& sim) {
+  if (!sim.url("printful").empty()) {
+    put(gw, "/v1/admin/adapters/printful-main",
+        {{"type", "printful"},
+         {"base_url", sim.url("printful")},
+         {"credentials", {{"api_token", "pf-token"}, {"webhook_secret", kPrintfulSecret}}},
+         {"settings", {{"store_id", "1"}}}});
+    put(gw, "/v1/admin/products/pf-tee",
+        {{"seller", "sel_hype"},
+         {"title", "Printful tee"},
+         {"unit_amount", 2500},
+         {"currency", "EUR"},
+         {"fulfillment",
+          {{"adapter", "printful-main"},
+           {"product", "71"},
+           {"variant", "4017"},
+           {"files", bj::array{bj::object{{"url", "https://cdn.example/front.png"}}}}}}});
+  }
+  if (!sim.url("partner-protocol").empty()) {
+    put(gw, "/v1/admin/adapters/shop-main",
+        {{"type", "partner_protocol"},
+         {"base_url", sim.url("partner-protocol")},
+         {"credentials", {{"api_key", "shop-key"}, {"webhook_secret", kProtocolSecret}}},
+         {"settings", {{"store", "hype"}}}});
+    put(gw, "/v1/admin/products/pp-poster",
+        {{"seller", "sel_hype"},
+         {"title", "Shop poster"},
+         {"unit_amount", 1500},
+         {"currency", "EUR"},
+         {"fulfillment", {{"adapter", "shop-main"}, {"product", "poster"}, {"variant", "a3"}}}});
+  }
+  if (!sim.url("gelato").empty()) {
+    put(gw, "/v1/admin/adapters/gelato-main",
+        {{"type", "gelato"},
+         {"base_url", sim.url("gelato")},
+         {"credentials", {{"api_key", "gelato-key"}}},
+         {"settings", bj::object{}}});
+    put(gw, "/v1/admin/products/g-card",
+        {{"seller", "sel_hype"},
+         {"title", "Gelato card"},
+         {"unit_amount", 900},
+         {"currency", "EUR"},
+         {"fulfillment",
+          {{"adapter", "gelato-main"},
+           {"product_uid", "cards_pf_a5_pt_350-gsm-coated-silk_cl_4-4_ver"},
+           {"files", bj::array{bj::object{{"url", "https://cdn.example/card.pdf"}}}}}}});
+  }
+}
+
+bj::object checkout(GatewayProcess& gw, const std::string& id) {
+  auto r = gw.app("GET", "/v1/checkouts/" + id);
+  if (!r || r->status != 200) return {};
+  return r->json().as_object();
+}
+
+bj::object wait_checkout(GatewayProcess& gw, const std::string& id,
+                         const std::function<bool(const bj::object&)>& done,
+                         std::chrono::seconds within = std::chrono::seconds(30)) {
+  bj::object last;
+  eventually(
+      [&] {
+        last = checkout(gw, id);
+        return !last.empty() && done(last);
+      },
+      within);
+  return last;
+}
+
+const bj::object* fulfillment_at(const bj::object& c, std::string_view adapter) {
+  for (const auto& f : c.at("fulfillments").as_array()) {
+    if (f.as_object().at("adapter").as_string() == adapter) return &f.as_object();
+  }
+  return nullptr;
+}
+
+std::string status_of(const bj::object* f) {
+  return f ? std::string(f->at("status").as_string()) : std::string();
+}
+
+std::vector<std::string> event_types(GatewayProcess& gw, const std::string& id) {
+  std::vector<std::string> types;
+  auto r = gw.app("GET", "/v1/events?limit=100&checkout=" + id);
+  if (!r || r->status != 200) return types;
+  bj::value doc = r->json();
+  for (const auto& e : doc.as_object().at("data").as_array()) {
+    types.emplace_back(e.as_object().at("type").as_string());
+  }
+  return types;
+}
+
+std::string create(GatewayProcess& gw, const std::vector<std::pair<std::string, int>>& lines) {
+  auto r =
+      gw.app("POST", "/v1/checkouts", GatewayFixture::checkout_body(lines), core::new_id("idem"));
+  EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer") << "\n" << gw.log_tail();
+  return r && r->status == 201 ? std::string(r->json().as_object().at("id").as_string())
+                               : std::string();
+}
+
+TEST(MerchEndToEnd, OneCheckoutWithTwoPartnersMakesTwoOrdersEachWithTracking) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(),
+                 {{"printful", hook(gw, "printful-main"), kPrintfulSecret},
+                  {"partner-protocol", hook(gw, "shop-main"), kProtocolSecret}},
+                 300);
+  configure(gw, sim);
+  auto r = gw.app("POST", "/v1/checkouts",
+                  GatewayFixture::checkout_body({{"pf-tee", 1}, {"pp-poster", 2}}),
+                  core::new_id("idem"));
+  ASSERT_TRUE(r && r->status == 201) << (r ? r->body : "") << gw.log_tail();
+  bj::object created = r->json().as_object();
+  std::string id(created.at("id").as_string());
+  // Shipping quoted by each partner's rate endpoint: 3.99 for one item, 4.99 for two.
+  EXPECT_EQ(created.at("amount_shipping"), 399 + 499);
+  bj::object c = wait_checkout(gw, id, [](const bj::object& x) {
+    for (const auto& f : x.at("fulfillments").as_array()) {
+      if (f.as_object().at("shipments").as_array().empty()) return false;
+    }
+    return x.at("status") == "fulfilled";
+  });
+  ASSERT_EQ(c.at("status"), "fulfilled") << bj::serialize(c) << "\n" << gw.log_tail();
+  ASSERT_EQ(c.at("fulfillments").as_array().size(), 2u);
+  for (const auto& fv : c.at("fulfillments").as_array()) {
+    const auto& f = fv.as_object();
+    EXPECT_FALSE(f.at("reference").as_string().empty());
+    const auto& s = f.at("shipments").as_array().at(0).as_object();
+    EXPECT_FALSE(s.at("tracking_number").as_string().empty());
+    EXPECT_TRUE(s.at("tracking_url").as_string().starts_with("https://")) << bj::serialize(s);
+    std::string partner = f.at("adapter") == "printful-main" ? "printful" : "partner-protocol";
+    EXPECT_EQ(sim.orders_for(partner, std::string(f.at("id").as_string())), 1u);
+  }
+  auto types = event_types(gw, id);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.shipped"), 2);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "checkout.fulfilled"), 1);
+}
+
+TEST(MerchEndToEnd, ARefusingPartnerIsRefundedItsLinesAndTheirShipping) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(),
+                 {{"printful", hook(gw, "printful-main"), kPrintfulSecret},
+                  {"partner-protocol", hook(gw, "shop-main"), kProtocolSecret}},
+                 300);
+  configure(gw, sim);
+  sim.knobs("partner-protocol", R"({"refuse_all": true})");
+  std::string id = create(gw, {{"pf-tee", 1}, {"pp-poster", 1}});
+  ASSERT_FALSE(id.empty());
+  bj::object c = wait_checkout(gw, id, [](const bj::object& x) {
+    const bj::object* shop = fulfillment_at(x, "shop-main");
+    const auto& refunds = x.at("refunds").as_array();
+    return status_of(shop) == "failed" && !refunds.empty() &&
+           refunds[0].as_object().at("status") == "succeeded";
+  });
+  const bj::object* shop = fulfillment_at(c, "shop-main");
+  ASSERT_EQ(status_of(shop), "failed") << bj::serialize(c) << "\n" << gw.log_tail();
+  ASSERT_EQ(c.at("refunds").as_array().size(), 1u);
+  const auto& refund = c.at("refunds").as_array()[0].as_object();
+  EXPECT_EQ(refund.at("amount"), 1500 + 399) << "the poster and its share of shipping";
+  EXPECT_EQ(refund.at("status"), "succeeded");
+  EXPECT_EQ(sim.orders("partner-protocol").size(), 0u);
+  // The other partner's order goes on.
+  c = wait_checkout(gw, id, [](const bj::object& x) {
+    return status_of(fulfillment_at(x, "printful-main")) == "shipped";
+  });
+  EXPECT_EQ(status_of(fulfillment_at(c, "printful-main")), "shipped");
+  EXPECT_EQ(c.at("status"), "partially_refunded");
+  auto types = event_types(gw, id);
+  EXPECT_NE(std::find(types.begin(), types.end(), "fulfillment.failed"), types.end());
+  EXPECT_NE(std::find(types.begin(), types.end(), "refund.succeeded"), types.end());
+}
+
+TEST(MerchEndToEnd, WithEveryWebhookLostTheReconcilerCatchesUp) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(),
+                 {{"printful", hook(gw, "printful-main"), kPrintfulSecret},
+                  {"gelato", hook(gw, "gelato-main"), ""}},
+                 300);
+  configure(gw, sim);
+  sim.knobs("printful", R"({"drop_webhooks": true})");
+  sim.knobs("gelato", R"({"drop_webhooks": true})");
+  std::string id = create(gw, {{"pf-tee", 1}, {"g-card", 1}});
+  ASSERT_FALSE(id.empty());
+  // Gelato's orders reach "delivered" at 4 steps; the reconciler looks after 3 s of quiet.
+  bj::object c = wait_checkout(
+      gw, id,
+      [](const bj::object& x) {
+        return status_of(fulfillment_at(x, "gelato-main")) == "delivered" &&
+               status_of(fulfillment_at(x, "printful-main")) == "shipped";
+      },
+      std::chrono::seconds(45));
+  EXPECT_EQ(status_of(fulfillment_at(c, "gelato-main")), "delivered") << bj::serialize(c) << "\n"
+                                                                      << gw.log_tail();
+  EXPECT_EQ(status_of(fulfillment_at(c, "printful-main")), "shipped");
+  EXPECT_EQ(c.at("status"), "fulfilled");
+  // Nothing came by webhook: every step was read from the partners' APIs, none skipped.
+  auto types = event_types(gw, id);
+  for (const char* t : {"fulfillment.submitted", "fulfillment.in_production", "fulfillment.shipped",
+                        "fulfillment.delivered"}) {
+    EXPECT_NE(std::find(types.begin(), types.end(), t), types.end()) << t;
+  }
+}
+
+TEST(MerchEndToEnd, AnUnsignedWebhookThatContradictsTheApiChangesNothing) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  // Orders stay where they are for 10 minutes: the partner's API says "passed".
+  SimProcess sim(dir.path(), {{"gelato", hook(gw, "gelato-main"), ""}}, 600'000);
+  configure(gw, sim);
+  std::string id = create(gw, {{"g-card", 1}});
+  ASSERT_FALSE(id.empty());
+  bj::object c = wait_checkout(gw, id, [](const bj::object& x) {
+    const bj::object* f = fulfillment_at(x, "gelato-main");
+    return f && f->at("reference").is_string() && !f->at("reference").as_string().empty();
+  });
+  const bj::object* f = fulfillment_at(c, "gelato-main");
+  ASSERT_TRUE(f) << gw.log_tail();
+  std::string reference(f->at("reference").as_string());
+  std::string fid(f->at("id").as_string());
+  std::size_t reads_before = 0;
+  for (const auto& r : sim.requests("gelato")) {
+    if (r.as_object().at("target").as_string() == "/v4/orders/" + reference) ++reads_before;
+  }
+  // Anyone can post this: it claims the order shipped, with tracking.
+  std::string forged = bj::serialize(bj::object{
+      {"id", "os_forged_1"},
+      {"event", "order_status_updated"},
+      {"orderId", reference},
+      {"storeId", nullptr},
+      {"orderReferenceId", fid},
+      {"fulfillmentStatus", "shipped"},
+      {"items",
+       bj::array{bj::object{
+           {"itemReferenceId", "g-card"},
+           {"fulfillmentStatus", "shipped"},
+           {"fulfillments", bj::array{bj::object{{"trackingCode", "FAKE123"},
+                                                 {"trackingUrl", "https://evil.example"}}}}}}}});
+  auto posted = gw.request("POST", "/v1/webhooks/gelato-main", forged,
+                           {{"content-type", "application/json"}});
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 200) << posted->body;
+  // merchgate asks Gelato, and Gelato says the order is only accepted.
+  ASSERT_TRUE(eventually([&] {
+    std::size_t reads = 0;
+    for (const auto& r : sim.requests("gelato")) {
+      if (r.as_object().at("target").as_string() == "/v4/orders/" + reference) ++reads;
+    }
+    return reads > reads_before;
+  })) << gw.log_tail();
+  // Give the sync job's answer time to be recorded, then check nothing moved.
+  ASSERT_TRUE(eventually([&] {
+    auto r = admin(gw, "GET", "/v1/admin/checkouts/" + id + "/timeline");
+    if (!r || r->status != 200) return false;
+    bj::value timeline = r->json();
+    for (const auto& call : timeline.as_object().at("partner_calls").as_array()) {
+      if (call.as_object().at("operation") == "fulfillment.get") return true;
+    }
+    return false;
+  }));
+  c = checkout(gw, id);
+  f = fulfillment_at(c, "gelato-main");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(status_of(f), "submitted");
+  EXPECT_TRUE(f->at("shipments").as_array().empty()) << bj::serialize(*f);
+  auto types = event_types(gw, id);
+  EXPECT_EQ(std::find(types.begin(), types.end(), "fulfillment.shipped"), types.end());
+}
+
+TEST(MerchEndToEnd, CatalogImportBringsThePartnersProductsWithTheirIds) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(),
+                 {{"printful", "", ""}, {"printify", "", ""}, {"partner-protocol", "", ""}}, 300);
+  configure(gw, sim);
+  put(gw, "/v1/admin/adapters/printify-main",
+      {{"type", "printify"},
+       {"base_url", sim.url("printify")},
+       {"credentials", {{"api_token", "pfy-token"}}},
+       {"settings", {{"shop_id", "1234"}}}});
+  auto pf = admin(gw, "POST", "/v1/admin/adapters/printful-main/import-products",
+                  R"({"seller": "sel_hype"})");
+  ASSERT_TRUE(pf);
+  ASSERT_EQ(pf->status, 200) << pf->body;
+  EXPECT_EQ(pf->json().as_object().at("created").as_array().size(), 3u) << pf->body;
+  auto product = admin(gw, "GET", "/v1/admin/products/sim-tee-black-m");
+  ASSERT_TRUE(product && product->status == 200);
+  bj::object p = product->json().as_object();
+  EXPECT_EQ(p.at("unit_amount"), 2500);
+  EXPECT_EQ(p.at("fulfillment").at("adapter"), "printful-main");
+  EXPECT_EQ(p.at("fulfillment").at("sync_variant"), "3011");
+  // Again: the products exist, so they are skipped unless overwrite is asked for.
+  auto again = admin(gw, "POST", "/v1/admin/adapters/printful-main/import-products",
+                     R"({"seller": "sel_hype"})");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->json().as_object().at("skipped").as_array().size(), 3u);
+  auto overwrite = admin(gw, "POST", "/v1/admin/adapters/printful-main/import-products",
+                         R"({"seller": "sel_hype", "overwrite": true})");
+  ASSERT_TRUE(overwrite);
+  EXPECT_EQ(overwrite->json().as_object().at("updated").as_array().size(), 3u);
+
+  auto pfy = admin(gw, "POST", "/v1/admin/adapters/printify-main/import-products",
+                   R"({"seller": "sel_hype", "sku_prefix": "pfy-"})");
+  ASSERT_TRUE(pfy);
+  ASSERT_EQ(pfy->status, 200) << pfy->body;
+  EXPECT_EQ(pfy->json().as_object().at("created").as_array().size(), 3u) << pfy->body;
+  auto shop = admin(gw, "POST", "/v1/admin/adapters/shop-main/import-products",
+                    R"({"seller": "sel_hype"})");
+  ASSERT_TRUE(shop);
+  ASSERT_EQ(shop->status, 200) << shop->body;
+  EXPECT_EQ(shop->json().as_object().at("created").as_array().size(), 3u) << shop->body;
+  // An imported product sells like any other.
+  std::string id = create(gw, {{"tee-m", 1}});
+  EXPECT_FALSE(id.empty());
+  auto sandbox = admin(gw, "POST", "/v1/admin/adapters/sandbox-merch/import-products",
+                       R"({"seller": "sel_hype"})");
+  ASSERT_TRUE(sandbox);
+  EXPECT_EQ(sandbox->status, 422) << sandbox->body;
+  auto missing =
+      admin(gw, "POST", "/v1/admin/adapters/nope/import-products", R"({"seller": "sel_hype"})");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+}
+
+}  // namespace
+}  // namespace mg::testing

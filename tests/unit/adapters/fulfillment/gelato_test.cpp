@@ -1,0 +1,138 @@
+#include "adapters/fulfillment/gelato/gelato.hpp"
+
+#include "tests/unit/adapters/fulfillment/merch_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mg::adapters::gelato {
+namespace {
+
+namespace bj = boost::json;
+using testing::fixture;
+using testing::fixture_json;
+
+TEST(GelatoWire, CreatesADraftWithTheFulfillmentIdAsOrderReference) {
+  OrderRequest r;
+  r.ctx.checkout_id = "chk_1";
+  r.fulfillment_id = "ful_1";
+  r.currency = "USD";
+  r.buyer_email = "apisupport@gelato.com";
+  r.address = testing::address("US");
+  r.address.name = "Paul Smith";
+  r.address.state = "NY";
+  r.lines.push_back(testing::line(
+      "tee-s", 1, 2000,
+      bj::object{{"product_uid",
+                  "apparel_product_gca_t-shirt_gsc_crewneck_gcu_unisex_gqa_classic_gsi_s_gco_white_"
+                  "gpr_4-4"},
+                 {"files", bj::array{bj::object{{"type", "back"},
+                                                {"url", "https://cdn.example/logo.png"}}}}}));
+  Settings s;
+  s.shipment_method = "express";
+  bj::object body = wire::order_body(r, s);
+  EXPECT_EQ(body.at("orderType"), "draft");
+  EXPECT_EQ(body.at("orderReferenceId"), "ful_1");
+  EXPECT_EQ(body.at("customerReferenceId"), "chk_1");
+  EXPECT_EQ(body.at("currency"), "USD");
+  EXPECT_EQ(body.at("shipmentMethodUid"), "express");
+  const auto& item = body.at("items").as_array().at(0).as_object();
+  EXPECT_EQ(item.at("itemReferenceId"), "tee-s");
+  EXPECT_EQ(item.at("quantity"), 1);
+  EXPECT_EQ(item.at("files").as_array().at(0).at("type"), "back");
+  const auto& a = body.at("shippingAddress").as_object();
+  EXPECT_EQ(a.at("firstName"), "Paul");
+  EXPECT_EQ(a.at("lastName"), "Smith");
+  EXPECT_EQ(a.at("postCode"), "20121");
+  EXPECT_EQ(a.at("state"), "NY");
+  EXPECT_EQ(a.at("email"), "apisupport@gelato.com");
+}
+
+TEST(GelatoWire, QuotesTheCheapestOrTheConfiguredMethodFromTheDocumentedReply) {
+  bj::object reply = fixture_json("gelato/quote.json");
+  Settings s;
+  auto cheapest = wire::pick_quote(reply, s, "EUR");
+  ASSERT_TRUE(cheapest) << cheapest.error().message;
+  EXPECT_EQ(cheapest->amount, 511);
+  s.shipment_method = "express";
+  auto express = wire::pick_quote(reply, s, "EUR");
+  ASSERT_TRUE(express);
+  EXPECT_EQ(express->amount, 2511);
+  EXPECT_EQ(express->method, "ups_next_day_commercial");
+  auto usd = wire::pick_quote(reply, s, "USD");
+  ASSERT_FALSE(usd);
+  EXPECT_TRUE(usd.error().is(adapter_errc::refused));
+  auto empty = wire::pick_quote(bj::object{{"quotes", bj::array{}}}, s, "EUR");
+  ASSERT_FALSE(empty);
+  EXPECT_TRUE(empty.error().is(adapter_errc::refused));
+}
+
+TEST(GelatoWire, MapsTheDocumentedStatuses) {
+  using S = core::FulfillmentStatus;
+  for (const char* s : {"created", "uploading", "passed", "draft", "pending_approval",
+                        "pending_personalization", "digitizing", "not_connected", "on_hold"}) {
+    EXPECT_EQ(wire::map_status(s), S::submitted) << s;
+  }
+  EXPECT_EQ(wire::map_status("in_production"), S::in_production);
+  EXPECT_EQ(wire::map_status("printed"), S::in_production);
+  EXPECT_EQ(wire::map_status("shipped"), S::shipped);
+  EXPECT_EQ(wire::map_status("in_transit"), S::shipped);
+  EXPECT_EQ(wire::map_status("delivered"), S::delivered);
+  EXPECT_EQ(wire::map_status("returned"), S::shipped);
+  EXPECT_EQ(wire::map_status("failed"), S::failed);
+  EXPECT_EQ(wire::map_status("canceled"), S::canceled);
+}
+
+TEST(GelatoWire, ReadsTheDocumentedOrderWithItsPackages) {
+  auto fact = wire::order_fact(fixture_json("gelato/order.json"));
+  EXPECT_EQ(fact.reference, "37365096-6628-4538-a9c2-fbf9892deb85");
+  EXPECT_EQ(fact.status, core::FulfillmentStatus::in_production);  // printed
+  ASSERT_EQ(fact.shipments.size(), 1u);
+  EXPECT_EQ(fact.shipments[0].carrier, "UPS Surepost");
+  EXPECT_EQ(fact.shipments[0].tracking_number, "12345678990");
+  EXPECT_EQ(fact.shipments[0].tracking_url, "http://test.tracking.url");
+}
+
+TEST(GelatoWire, ASplitOrderMovesAsFarAsItsSlowestPart) {
+  bj::object shipped = fixture_json("gelato/order.json");
+  shipped["fulfillmentStatus"] = "shipped";
+  bj::object passed{{"id", "other"}, {"fulfillmentStatus", "passed"}};
+  auto fact = wire::combined_fact({shipped, passed});
+  EXPECT_EQ(fact.status, core::FulfillmentStatus::submitted);
+  EXPECT_EQ(fact.shipments.size(), 1u);
+  bj::object failed{{"id", "third"}, {"fulfillmentStatus", "failed"}};
+  EXPECT_EQ(wire::combined_fact({shipped, failed}).status, core::FulfillmentStatus::failed);
+  bj::object canceled{{"id", "c"}, {"fulfillmentStatus", "canceled"}};
+  EXPECT_EQ(wire::combined_fact({shipped, canceled}).status, core::FulfillmentStatus::shipped);
+}
+
+TEST(GelatoWebhook, OrderStatusUpdatedIsUnsignedSoOnlyAHint) {
+  auto r = wire::parse_webhook(
+      testing::webhook(fixture("gelato/webhook_order_status_updated.json"), {}));
+  ASSERT_TRUE(r) << r.error().message;
+  const auto& e = r->events.at(0);
+  EXPECT_EQ(e.partner_event_id, "os_5e5680ce494f6");
+  EXPECT_EQ(e.kind, InboundEvent::Kind::fulfillment);
+  EXPECT_EQ(e.action, "sync");
+  EXPECT_FALSE(e.fulfillment) << "it says shipped; only Gelato's API may say so";
+  EXPECT_EQ(e.order_reference, "a6a1f9ce-2bdd-4a9e-9f8d-0009df0e24d9");
+  EXPECT_EQ(e.fulfillment_id, "{{MyOrderId}}");
+}
+
+TEST(GelatoWebhook, OtherEventsAreIgnoredAndBodiesWithoutIdAreMalformed) {
+  auto stock = wire::parse_webhook(testing::webhook(
+      R"({"id":"sra_1","event":"catalog_product_stock_availability_updated"})", {}));
+  ASSERT_TRUE(stock);
+  EXPECT_EQ(stock->events.at(0).kind, InboundEvent::Kind::ignored);
+  auto bad = wire::parse_webhook(testing::webhook(R"({"event":"order_status_updated"})", {}));
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(bad.error().is(adapter_errc::malformed_webhook));
+}
+
+TEST(GelatoType, PublishesTheApiKey) {
+  AdapterType t = GelatoFactory::type();
+  EXPECT_TRUE(t.schema.at("credentials").at("properties").as_object().contains("api_key"));
+  EXPECT_EQ(t.default_base_url, "https://order.gelatoapis.com");
+}
+
+}  // namespace
+}  // namespace mg::adapters::gelato
