@@ -185,10 +185,6 @@ class PrintifySim final : public Simulator {
       return pfy_error(400, 8103, "Validation failed.",
                        R"({"address_to.country":["Shipping to this country is not available."]})");
     }
-    if (ctx_.knobs().refuse_all) {
-      return pfy_error(400, 8251, "Validation failed.",
-                       "Items are out of stock or discontinued; the order cannot be fulfilled");
-    }
     Order o;
     o.external_id = str(*body, "external_id");
     o.scope = shop;
@@ -224,6 +220,11 @@ class PrintifySim final : public Simulator {
     if (!o || o->scope != shop) return pfy_error(404, 404, "Order not found.");
     if (o->stage != Stage::draft) {
       return pfy_error(400, 8252, "Operation failed.", "Order has already been sent to production");
+    }
+    // Printify takes API orders on hold and finds what it cannot make when they are sent.
+    if (ctx_.knobs().refuse_all) {
+      return pfy_error(400, 8251, "Operation failed.",
+                       "Items are out of stock or discontinued; the order cannot be fulfilled");
     }
     auto sent = book_.update(id, [&](Order& x) { x.confirmed_ms = ctx_.now_ms(); });
     return json_reply(200, order_json(*sent));

@@ -407,8 +407,12 @@ class Printify final : public FulfillmentAdapter {
         // Already sent by an earlier try, or refused: the order itself says which.
         auto current = co_await fetch_order(id, request.ctx);
         if (!current) co_return current.error();
-        if (!*current || str(**current, "status") == "on-hold") co_return refusal(*r);
-        co_return wire::order_fact(**current);
+        if (*current && str(**current, "status") != "on-hold") {
+          co_return wire::order_fact(**current);
+        }
+        AdapterError refused = refusal(*r);
+        if (!*current || !refused.is(adapter_errc::refused)) co_return refused;
+        co_return co_await cancel_refused(request, id, std::move(refused));
       }
     }
     core::FulfillmentFact fact = wire::order_fact(*order);
@@ -560,6 +564,22 @@ class Printify final : public FulfillmentAdapter {
       if (data->empty() || page >= int_or(*r->json, "last_page", page)) break;
     }
     co_return std::optional<bj::object>{};
+  }
+
+  // Printify keeps a refused order on hold, where the shop's approval settings may still send it
+  // to production: it is canceled before the refusal is reported (and the buyer refunded). Until
+  // the cancel is certain the job tries again; an order that moved on meanwhile is what it says.
+  Task<AResult<core::FulfillmentFact>> cancel_refused(const OrderRequest& request,
+                                                      const std::string& id, AdapterError refused) {
+    OrderRef leftover{request.ctx, request.fulfillment_id, id};
+    auto canceled = co_await cancel_order(leftover);
+    if (canceled) {
+      if (canceled->status == core::FulfillmentStatus::canceled) co_return refused;
+      co_return *canceled;
+    }
+    if (is_retryable(canceled.error())) co_return canceled.error();
+    if (canceled.error().is(adapter_errc::invalid_state)) co_return co_await get_order(leftover);
+    co_return refused;
   }
 
   AdapterError failure(const merch::Reply& r) const {

@@ -254,6 +254,26 @@ TEST(PrintifyAgainstSimulator, SendsToProductionAndARetryFindsTheOrderInsteadOfA
   EXPECT_TRUE(cancel.error().is(adapter_errc::invalid_state)) << cancel.error().message;
 }
 
+TEST(PrintifyAgainstSimulator, ARefusedOrderIsCanceledSoItCannotBeSentLater) {
+  SimHarness h("printify", sim::make_printify_sim, {}, 60'000);
+  auto a = h.adapter("printify", {{"api_token", "t"}}, {{"shop_id", "1234"}});
+  sim::Knobs k;
+  k.refuse_all = true;
+  h.ctx().set_knobs(k);
+  auto refused = h.run(a->create_order(order("ful_py9", {printify_mug()})));
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(refused.error().is(adapter_errc::refused)) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("out of stock"), std::string::npos)
+      << refused.error().message;
+  // The order Printify took on hold is canceled, not left for the shop's approval settings.
+  boost::json::object now = h.state();
+  ASSERT_EQ(now.at("orders").as_array().size(), 1u);
+  EXPECT_EQ(now.at("orders").as_array()[0].at("stage"), "canceled");
+  auto rec = h.recorded();
+  EXPECT_EQ(count(rec, "POST", "/v1/shops/1234/orders.json"), 1u);
+  EXPECT_EQ(count(rec, "POST", "/v1/shops/1234/orders/"), 2u);  // send_to_production, cancel
+}
+
 TEST(PrintifyAgainstSimulator, SignedWebhooksCarryTheShipment) {
   SimHarness h("printify", sim::make_printify_sim, "shh-printify", 100);
   auto a = h.adapter("printify", {{"api_token", "t"}, {"webhook_secret", "shh-printify"}},
