@@ -10,7 +10,7 @@ DEB_PACKAGES := cmake make g++ pkg-config openssl curl sqlite3 python3 \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libsqlite3-dev \
   libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
 
-.PHONY: all deps configure build run test bench format clean
+.PHONY: all deps test-deps configure build run test bench format clean
 
 all: build
 
@@ -20,6 +20,16 @@ deps:
 	  echo "installing Debian packages:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+
+# The console's browser test (tests/browser): Node, Debian's Chromium, playwright-core from npm.
+test-deps: deps
+	@missing=$$(command -v node >/dev/null && command -v npm >/dev/null || echo nodejs npm; \
+	  [ -x /usr/bin/chromium ] || echo chromium); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
@@ -31,7 +41,7 @@ build: configure
 run: build
 	@scripts/run-demo.sh $(BUILD)
 
-test: build
+test: build test-deps
 	cd $(BUILD) && ctest --output-on-failure --timeout 300 -j $(JOBS)
 
 bench: build

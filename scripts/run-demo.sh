@@ -19,6 +19,9 @@ if [ ! -f var/dev.env ]; then
     echo "MERCHGATE_API_KEY=mgk_test_$(openssl rand -hex 20)"
   } > var/dev.env
 fi
+# merchgatectl reads these too (`source var/dev.env`); added to older dev.env files as well.
+grep -q '^MERCHGATE_URL=' var/dev.env || echo "MERCHGATE_URL=https://localhost:8443" >> var/dev.env
+grep -q '^MERCHGATE_CACERT=' var/dev.env || echo "MERCHGATE_CACERT=$PWD/var/dev-cert.pem" >> var/dev.env
 set -a
 # shellcheck disable=SC1091
 source var/dev.env
@@ -45,6 +48,10 @@ Try a checkout (paid by pm_sandbox_ok, then printed, shipped and delivered in ab
 Then watch its events:
 
   curl -sk "$url/v1/events?checkout=<chk_id>" -H "Authorization: Bearer $MERCHGATE_API_KEY"
+
+Administer it: the console at $url/admin/ (sign in with the admin key), or from a shell
+
+  source var/dev.env && $build/tools/merchgatectl adapters list
 
 MSG
 exec "$build/gateway/merchgate" serve --config config/merchgate.example.json

@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <chrono>
+
 namespace mg::api {
 namespace bj = boost::json;
 
@@ -28,6 +30,30 @@ http::Response page_reply(const Result<store::Page<T>>& r, F&& render) {
   for (const auto& item : r->data) data.push_back(render(item));
   return json_response(
       200, bj::object{{"object", "list"}, {"data", std::move(data)}, {"has_more", r->has_more}});
+}
+
+// adapter_errc as a stable snake_case code for the adapter test's reply.
+std::string_view adapter_error_name(const adapters::AdapterError& e) {
+  using adapters::adapter_errc;
+  if (e.code.category() != adapters::adapter_category()) return "partner_error";
+  switch (static_cast<adapter_errc>(e.code.value())) {
+    case adapter_errc::unavailable:
+      return "unavailable";
+    case adapter_errc::timeout:
+      return "timeout";
+    case adapter_errc::authentication:
+      return "authentication";
+    case adapter_errc::rejected:
+      return "rejected";
+    case adapter_errc::rate_limited:
+      return "rate_limited";
+    case adapter_errc::not_found:
+      return "not_found";
+    case adapter_errc::unsupported:
+      return "unsupported";
+    default:
+      return "partner_error";
+  }
 }
 
 }  // namespace
@@ -77,6 +103,42 @@ void App::add_admin_routes() {
                 if (!r) co_return http::error_response(r.error());
                 co_return json_response(200, bj::object{{"id", ctx.params[0]}, {"deleted", true}});
               });
+  // A harmless authenticated call to the partner: do these credentials work? The test ran, so
+  // the reply is 200 either way; `ok` says what the partner answered.
+  router_.add(
+      "POST", "/v1/admin/adapters/{id}/test", Access::admin,
+      [this](Ctx& ctx) -> Task<http::Response> {
+        std::string id = ctx.params[0];
+        auto adapter = deps_.adapters.current()->find(id);
+        if (!adapter) {
+          auto stored = co_await deps_.admin.get_adapter(id);
+          if (!stored) co_return http::error_response(stored.error());
+          co_return json_response(
+              200, bj::object{{"id", id},
+                              {"ok", false},
+                              {"error", bj::object{{"code", "not_live"},
+                                                   {"message",
+                                                    "the adapter is stored but not running; the "
+                                                    "gateway log says why it failed to start"}}}});
+        }
+        auto start = std::chrono::steady_clock::now();
+        auto r = co_await adapter->test_credentials();
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+        bj::object out{{"id", id}, {"type", adapter->type()}, {"ok", r.has_value()}};
+        if (r) {
+          out["message"] = *r;
+        } else {
+          bj::object error{{"code", adapter_error_name(r.error())},
+                           {"message", r.error().message.empty() ? r.error().code.message()
+                                                                 : r.error().message}};
+          if (r.error().http_status) error["http_status"] = r.error().http_status;
+          out["error"] = std::move(error);
+        }
+        out["duration_ms"] = static_cast<std::int64_t>(ms);
+        co_return json_response(200, out);
+      });
   // Catalog import: the partner's products and variants become catalog products.
   router_.add("POST", "/v1/admin/adapters/{id}/import-products", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {

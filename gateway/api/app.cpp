@@ -53,6 +53,7 @@ App::App(AppDeps deps) : deps_(std::move(deps)) {
   add_checkout_routes();
   add_admin_routes();
   add_webhook_endpoint_routes();
+  add_console_routes();
 }
 
 namespace {

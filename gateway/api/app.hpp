@@ -40,6 +40,7 @@ class App {
   void add_checkout_routes();
   void add_admin_routes();
   void add_webhook_endpoint_routes();
+  void add_console_routes();
 
   AppDeps deps_;
   Router router_;
