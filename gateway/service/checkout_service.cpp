@@ -143,8 +143,10 @@ Task<Result<std::map<std::string, std::int64_t>>> CheckoutService::quote(
     q.ctx.traceparent = traceparent;
     q.address = *request.buyer.shipping_address;
     q.currency = request.currency;
-    std::string cache_key =
-        adapter_id + "|" + q.address.country + "|" + q.address.postal_code + "|" + q.currency;
+    // Rates depend on where the parcel goes (country, region, postal code) and what is in it.
+    std::string cache_key = adapter_id + "|" + q.address.country + "|" +
+                            q.address.state.value_or("") + "|" + q.address.postal_code + "|" +
+                            q.currency;
     for (auto i : indexes) {
       const auto& l = plan.lines[i];
       q.lines.push_back({l.sku, l.title, l.quantity, l.unit_amount, l.fulfillment_spec});
@@ -330,6 +332,69 @@ Task<Reply> CheckoutService::run_inline(store::Job job, std::string scope, std::
   co_return Reply{(*record)->status_code, (*record)->response_body};
 }
 
+namespace {
+
+// Asks the partners about the orders merchgate holds as submitted, before a cancel decides: a late
+// or lost webhook must not let a cancel refund an order the partner is already making
+// (request_cancel refuses that with 409). A partner that does not answer leaves what merchgate
+// knows. Returns the effects of what was learned (already stored).
+Task<core::Effects> refresh_orders_before_cancel(store::Store& store, AdapterManager& adapters,
+                                                 const core::Clock& clock,
+                                                 const core::Staleness& staleness,
+                                                 const Caller& caller,
+                                                 const std::string& checkout_id) {
+  core::Effects fx;
+  auto known = co_await store::async_read(
+      store, [&](store::ReadTx& tx) -> Result<std::optional<core::Checkout>> {
+        return tx.checkout(checkout_id);
+      });
+  if (!known || !*known || !detail::visible_to(caller, **known) || (*known)->canceled_at != 0) {
+    co_return fx;
+  }
+  auto set = adapters.current();
+  std::vector<std::pair<std::string, core::FulfillmentFact>> facts;
+  std::vector<store::PartnerCall> calls;
+  for (const auto& f : (*known)->fulfillments) {
+    auto adapter = set->fulfillment(f.adapter);
+    if (f.status != core::FulfillmentStatus::submitted || !adapter) continue;
+    adapters::OrderRef ref;
+    ref.ctx.checkout_id = checkout_id;
+    ref.fulfillment_id = f.id;
+    ref.reference = f.reference;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = co_await adapter->get_order(ref);
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    store::PartnerCall call{checkout_id, f.adapter, "fulfillment.get", "", "ok", 0,
+                            ms,          "",        clock.now()};
+    if (r) {
+      facts.emplace_back(f.id, *r);
+    } else {
+      call.outcome = r.error().code.message();
+      call.http_status = r.error().http_status;
+      call.error = r.error().message;
+    }
+    calls.push_back(std::move(call));
+  }
+  if (calls.empty()) co_return fx;
+  core::Timestamp now = clock.now();
+  auto written = co_await store::async_write(store, [&](store::WriteTx& tx) -> Result<bool> {
+    for (const auto& call : calls) tx.record_partner_call(call);
+    auto c = tx.lock_checkout(checkout_id);
+    if (!c) return true;
+    core::Timestamp before = c->updated_at;
+    for (const auto& [fid, fact] : facts)
+      fx.append(core::apply_fulfillment_fact(*c, fid, fact, now));
+    if (c->updated_at != before || !fx.empty()) detail::persist(tx, *c, fx, now, staleness);
+    return true;
+  });
+  if (!written) fx = {};
+  co_return fx;
+}
+
+}  // namespace
+
 Task<Reply> CheckoutService::cancel_checkout(const Caller& caller, std::string key,
                                              std::string checkout_id, std::string body) {
   std::string path = "/v1/checkouts/" + checkout_id + "/cancel";
@@ -350,6 +415,8 @@ Task<Reply> CheckoutService::cancel_checkout(const Caller& caller, std::string k
       co_return error_reply(r.error());
     }
   }
+  observe(co_await refresh_orders_before_cancel(store_, adapters_, clock_, staleness_, caller,
+                                                checkout_id));
   core::Timestamp now = clock_.now();
   core::Effects fx;
   auto reply = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<Reply> {

@@ -852,7 +852,9 @@ Task<void> CheckoutService::job_fulfillment_create(store::Job& job) {
     co_return;
   }
   const AdapterError& e = result.error();
-  bool transient = adapters::is_retryable(e);
+  // Credentials the partner refuses are the operator's to fix, not a refusal of the order: wait
+  // for the fix (as for an adapter not configured) instead of refunding the buyer.
+  bool transient = adapters::is_retryable(e) || e.is(adapter_errc::authentication);
   if (transient && !gave_up(job)) {
     {
       Settle settlement{std::move(calls), nullptr, nullptr,
@@ -930,9 +932,10 @@ Task<void> CheckoutService::job_fulfillment_cancel(store::Job& job) {
     co_return;
   }
   const AdapterError& e = result.error();
+  bool transient = adapters::is_retryable(e) || e.is(adapter_errc::authentication);
   {
     Settle settlement{std::move(calls), nullptr, nullptr,
-                      adapters::is_retryable(e) && !gave_up(job)
+                      transient && !gave_up(job)
                           ? Next::retry(std::max(backoff(job.attempts), e.retry_after), e.message)
                           : Next::bury(e.message)};
     co_await settle(job, settlement);

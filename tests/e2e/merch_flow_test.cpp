@@ -201,6 +201,134 @@ TEST(MerchEndToEnd, ARefusingPartnerIsRefundedItsLinesAndTheirShipping) {
   EXPECT_NE(std::find(types.begin(), types.end(), "refund.succeeded"), types.end());
 }
 
+TEST(MerchEndToEnd, CredentialsThePartnerRefusesAreRetriedUntilFixedNotRefunded) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(), {{"printful", hook(gw, "printful-main"), kPrintfulSecret}}, 300);
+  configure(gw, sim);
+  // A token Printful refuses (401); quotes come from the product's table, so the checkout opens.
+  bj::object pf{{"type", "printful"},
+                {"base_url", sim.url("printful")},
+                {"credentials", {{"api_token", "invalid"}, {"webhook_secret", kPrintfulSecret}}},
+                {"settings", {{"store_id", "1"}, {"shipping_quotes", "table"}}}};
+  put(gw, "/v1/admin/adapters/printful-main", pf);
+  put(gw, "/v1/admin/products/pf-tee",
+      {{"seller", "sel_hype"},
+       {"title", "Printful tee"},
+       {"unit_amount", 2500},
+       {"currency", "EUR"},
+       {"fulfillment",
+        {{"adapter", "printful-main"},
+         {"variant", "4017"},
+         {"files", bj::array{bj::object{{"url", "https://cdn.example/front.png"}}}},
+         {"shipping", {{"EUR", 450}}}}}});
+  std::string id = create(gw, {{"pf-tee", 1}});
+  ASSERT_FALSE(id.empty());
+  auto refused_calls = [&] {
+    std::size_t n = 0;
+    for (const auto& r : sim.requests("printful")) {
+      if (r.as_object().at("method") == "POST" &&
+          r.as_object().at("target").as_string().starts_with("/orders")) {
+        ++n;
+      }
+    }
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return refused_calls() >= 1; })) << gw.log_tail();
+  bj::object c = checkout(gw, id);
+  EXPECT_EQ(status_of(fulfillment_at(c, "printful-main")), "pending") << bj::serialize(c);
+  EXPECT_TRUE(c.at("refunds").as_array().empty()) << bj::serialize(c);
+  // The operator fixes the token: the waiting order goes through, once, and nobody is refunded.
+  pf["credentials"].as_object()["api_token"] = "pf-token";
+  put(gw, "/v1/admin/adapters/printful-main", pf);
+  c = wait_checkout(gw, id, [](const bj::object& x) {
+    return status_of(fulfillment_at(x, "printful-main")) == "shipped";
+  });
+  const bj::object* f = fulfillment_at(c, "printful-main");
+  ASSERT_EQ(status_of(f), "shipped") << bj::serialize(c) << "\n" << gw.log_tail();
+  EXPECT_EQ(sim.orders_for("printful", std::string(f->at("id").as_string())), 1u);
+  EXPECT_TRUE(c.at("refunds").as_array().empty());
+  EXPECT_EQ(c.at("status"), "fulfilled");
+  auto types = event_types(gw, id);
+  EXPECT_EQ(std::find(types.begin(), types.end(), "fulfillment.failed"), types.end());
+}
+
+TEST(MerchEndToEnd, CancelAsksThePartnerFirstAndIsRefusedOnceProductionStarted) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(), {{"gelato", hook(gw, "gelato-main"), ""}}, 1000);
+  configure(gw, sim);
+  // The webhook saying production started is lost: merchgate still holds the order as submitted.
+  sim.knobs("gelato", R"({"drop_webhooks": true})");
+  std::string id = create(gw, {{"g-card", 1}});
+  ASSERT_FALSE(id.empty());
+  bj::object c = wait_checkout(gw, id, [](const bj::object& x) {
+    return status_of(fulfillment_at(x, "gelato-main")) == "submitted";
+  });
+  const bj::object* f = fulfillment_at(c, "gelato-main");
+  ASSERT_EQ(status_of(f), "submitted") << bj::serialize(c) << "\n" << gw.log_tail();
+  std::string fid(f->at("id").as_string());
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& o : sim.orders("gelato")) {
+      if (o.as_object().at("stage") != "submitted" && o.as_object().at("stage") != "draft") {
+        return true;
+      }
+    }
+    return false;
+  }));
+  auto r = gw.app("POST", "/v1/checkouts/" + id + "/cancel", "", core::new_id("idem"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  bj::value error = r->json();
+  EXPECT_NE(std::string(error.at("error").at("message").as_string()).find(fid), std::string::npos)
+      << r->body;
+  c = checkout(gw, id);
+  EXPECT_TRUE(c.at("refunds").as_array().empty()) << bj::serialize(c);
+  EXPECT_TRUE(c.at("canceled_at").is_null());
+  EXPECT_NE(status_of(fulfillment_at(c, "gelato-main")), "submitted") << "the partner's word";
+  for (const auto& o : sim.orders("gelato")) EXPECT_NE(o.as_object().at("stage"), "canceled");
+}
+
+TEST(MerchEndToEnd, DuplicatedAndReorderedWebhooksOfASplitShipmentCountOnce) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(), {{"printful", hook(gw, "printful-main"), kPrintfulSecret}}, 100);
+  configure(gw, sim);
+  // Every webhook twice, newest first, and the order ships in two packages.
+  sim.knobs(
+      "printful",
+      R"({"duplicate_webhooks": true, "out_of_order_webhooks": true, "split_shipments": true})");
+  std::string id = create(gw, {{"pf-tee", 2}});
+  ASSERT_FALSE(id.empty());
+  bj::object c = wait_checkout(gw, id, [](const bj::object& x) {
+    const bj::object* f = fulfillment_at(x, "printful-main");
+    return f && f->at("shipments").as_array().size() == 2;
+  });
+  const bj::object* f = fulfillment_at(c, "printful-main");
+  ASSERT_TRUE(f && f->at("shipments").as_array().size() == 2) << bj::serialize(c) << "\n"
+                                                              << gw.log_tail();
+  EXPECT_EQ(status_of(f), "shipped");
+  EXPECT_EQ(c.at("status"), "fulfilled");
+  EXPECT_NE(f->at("shipments").as_array()[0].at("tracking_number"),
+            f->at("shipments").as_array()[1].at("tracking_number"));
+  // Let the late copies arrive, then count: every step once, one `shipped` per package.
+  ASSERT_TRUE(eventually([&] {
+    auto r = admin(gw, "GET", "/v1/admin/checkouts/" + id + "/timeline");
+    if (!r || r->status != 200) return false;
+    bj::value timeline = r->json();
+    return timeline.as_object().at("webhooks").as_array().size() >= 4;
+  })) << gw.log_tail();
+  auto types = event_types(gw, id);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.submitted"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.in_production"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.shipped"), 2);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "checkout.fulfilled"), 1);
+  EXPECT_EQ(sim.orders_for("printful", std::string(f->at("id").as_string())), 1u);
+}
+
 TEST(MerchEndToEnd, WithEveryWebhookLostTheReconcilerCatchesUp) {
   TempDir dir;
   GatewayProcess gw(dir.path());
