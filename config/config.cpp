@@ -154,7 +154,7 @@ Loaded load(const std::string& path, const Env& env) {
   const bj::object& root = v.as_object();
   r.only(root,
          {"listen", "public_url", "tls", "storage", "data_dir", "log", "threads", "limits", "jobs",
-          "reconciler", "outbound", "webhooks", "seed", "$comment"},
+          "reconciler", "outbound", "webhooks", "rate_limit", "seed", "$comment"},
          "");
 
   std::string listen;
@@ -242,6 +242,11 @@ Loaded load(const std::string& path, const Env& env) {
         r.problem("webhooks.allow_private_networks", "must be true or false");
       }
     }
+  }
+  if (const auto* rl = r.object(root, "rate_limit", "")) {
+    r.only(*rl, {"per_second", "burst"}, "rate_limit.");
+    r.integer(*rl, "per_second", "rate_limit.", c.rate_limit_per_second, 0, 1'000'000);
+    r.integer(*rl, "burst", "rate_limit.", c.rate_limit_burst, 1, 1'000'000);
   }
   if (const auto* seed = r.object(root, "seed", "")) {
     r.only(*seed, {"adapters", "sellers", "products", "routing"}, "seed.");

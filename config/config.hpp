@@ -51,6 +51,11 @@ struct Config {
   std::chrono::milliseconds outbound_total_timeout{20'000};
   bool allow_loopback = false;
 
+  // Per API key: a token bucket refilled at `rate_limit_per_second` up to `rate_limit_burst`
+  // (0 per second: no limit).
+  int rate_limit_per_second = 1000;
+  int rate_limit_burst = 2000;
+
   // From the environment only: secrets never live in the config file.
   std::string admin_key;
   std::string api_key;

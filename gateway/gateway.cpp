@@ -10,6 +10,7 @@
 #include "gateway/service/adapter_manager.hpp"
 #include "gateway/service/admin_service.hpp"
 #include "gateway/service/checkout_service.hpp"
+#include "gateway/store/async.hpp"
 #include "gateway/store/store.hpp"
 #include "webhooks/inbound/receiver.hpp"
 #include "webhooks/outbound/deliverer.hpp"
@@ -86,7 +87,7 @@ asio::awaitable<std::vector<std::string>> apply_seed(service::AdminService& admi
       body.erase(k.id_key);
       auto exists = co_await admin.exists(k.kind, id);
       if (exists && *exists) {
-        log::info("seed.kept_database", {{"kind", k.kind}, {"id", id}});
+        log::info("seed.kept_database", {{"kind", k.kind}, {"id", id}, {"won", "database"}});
         continue;
       }
       Result<service::Put> put = make_error(errc::internal, "unknown seed kind");
@@ -97,15 +98,23 @@ asio::awaitable<std::vector<std::string>> apply_seed(service::AdminService& admi
         problems.push_back("seed." + std::string(k.list) + " '" + id + "': " + put.error().message +
                            (put.error().param.empty() ? "" : " (" + put.error().param + ")"));
       } else {
-        log::info("seed.created_from_config", {{"kind", k.kind}, {"id", id}});
+        log::info("seed.created_from_config", {{"kind", k.kind}, {"id", id}, {"won", "config"}});
       }
     }
   }
   if (const auto* routing = seed.if_contains("routing"); routing && routing->is_object()) {
     auto exists = co_await admin.exists("routing", "");
-    if (exists && !*exists) {
+    if (exists && *exists) {
+      log::info("seed.kept_database",
+                {{"kind", "routing"}, {"id", "routing"}, {"won", "database"}});
+    } else if (exists) {
       auto put = co_await admin.put_routing(routing->as_object());
-      if (!put) problems.push_back("seed.routing: " + put.error().message);
+      if (!put) {
+        problems.push_back("seed.routing: " + put.error().message);
+      } else {
+        log::info("seed.created_from_config",
+                  {{"kind", "routing"}, {"id", "routing"}, {"won", "config"}});
+      }
     }
   }
   co_return problems;
@@ -200,8 +209,11 @@ Result<std::unique_ptr<Gateway>> Gateway::create(const config::Config& config,
   d.checkouts->on_events_appended([deliverer] { deliverer->notify(); });
   if (!config.admin_key.empty()) d.auth.add_key(config.admin_key, "key_bootstrap_admin", "admin");
   if (!config.api_key.empty()) d.auth.add_key(config.api_key, "key_bootstrap_app", "app");
-  d.app = std::make_unique<api::App>(api::AppDeps{*d.store, *d.checkouts, *d.admin, *d.adapters,
-                                                  *d.receiver, *d.endpoints, d.auth});
+  api::AppDeps app_deps{*d.store,    *d.checkouts, *d.admin, *d.adapters,
+                        *d.receiver, *d.endpoints, d.auth};
+  app_deps.rate_limit = {static_cast<double>(config.rate_limit_per_second),
+                         static_cast<double>(config.rate_limit_burst)};
+  d.app = std::make_unique<api::App>(std::move(app_deps));
 
   jobs::RunnerOptions ro;
   ro.owner = d.worker_id;
@@ -225,6 +237,14 @@ Result<std::unique_ptr<Gateway>> Gateway::create(const config::Config& config,
 
   auto reloaded = d.block_on([&] { return d.admin->reload_adapters(); });
   if (!reloaded) return reloaded.error();
+  auto stored_keys = d.block_on([&] {
+    return store::async_read(*d.store,
+                             [](store::ReadTx& tx) -> Result<std::vector<store::ApiKeyRecord>> {
+                               return tx.live_api_keys();
+                             });
+  });
+  if (!stored_keys) return stored_keys.error();
+  d.auth.load_stored(*stored_keys);
   auto problems = d.block_on([&] { return apply_seed(*d.admin, config.seed); });
   if (!problems.empty()) {
     std::string all;

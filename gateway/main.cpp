@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/log/log.hpp"
+#include "gateway/service/key_rotation.hpp"
 #include "gateway/store/store.hpp"
 
 #include <CLI/CLI.hpp>
@@ -76,6 +77,18 @@ int main(int argc, char** argv) {
   backup->add_option("--config", config_path, "config file (JSON)")->required();
   backup->add_option("--to", backup_to, "the copy's path (must not exist)")->required();
 
+  std::string new_key_env = "MERCHGATE_NEW_MASTER_KEY";
+  std::string new_key_file;
+  auto* rotate = cli.add_subcommand(
+      "rotate-master-key",
+      "re-encrypt every stored secret under a new master key, in one transaction; the current key "
+      "comes from MERCHGATE_MASTER_KEY, the new one from MERCHGATE_NEW_MASTER_KEY");
+  rotate->add_option("--config", config_path, "config file (JSON)")->required();
+  rotate->add_option("--new-key-env", new_key_env,
+                     "the environment variable that holds the new key (base64 of 32 bytes)");
+  rotate->add_option("--new-key-file", new_key_file,
+                     "read the new key from this file instead (keys never go on a command line)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -104,6 +117,44 @@ int main(int argc, char** argv) {
     (*store)->close();
     if (!copied) return fail(copied.error().message);
     std::printf("backed up %s to %s\n", config.storage.url.c_str(), backup_to.c_str());
+    return 0;
+  }
+
+  if (*rotate) {
+    std::string fresh_text;
+    if (!new_key_file.empty()) {
+      std::ifstream in(new_key_file);
+      if (!in) return fail("rotate-master-key: cannot read " + new_key_file);
+      std::getline(in, fresh_text);
+    } else if (const char* v = std::getenv(new_key_env.c_str())) {
+      fresh_text = v;
+    }
+    if (config.master_key.empty()) {
+      return fail("rotate-master-key: MERCHGATE_MASTER_KEY must hold the current master key");
+    }
+    if (fresh_text.empty()) {
+      return fail("rotate-master-key: set " + new_key_env +
+                  " (or --new-key-file) to the new key: openssl rand -base64 32");
+    }
+    auto from = mg::service::SecretBox::from_base64(config.master_key);
+    if (!from) return fail(from.error().message);
+    auto to = mg::service::SecretBox::from_base64(fresh_text);
+    if (!to) return fail("rotate-master-key: the new key must be 32 random bytes in base64");
+    if (fresh_text == config.master_key) {
+      return fail("rotate-master-key: the new key is the current one");
+    }
+    auto store = mg::store::open_store(config.storage);
+    if (!store) return fail(store.error().message);
+    auto version = (*store)->migrate();
+    if (!version) return fail(version.error().message);
+    auto rotated = mg::service::rotate_master_key(**store, *from, *to);
+    (*store)->close();
+    if (!rotated)
+      return fail("rotate-master-key: " + rotated.error().message + "; nothing changed");
+    std::printf(
+        "re-encrypted the credentials of %d adapter(s) and the secrets of %d webhook "
+        "endpoint(s); start merchgate with MERCHGATE_MASTER_KEY set to the new key\n",
+        rotated->adapters, rotated->endpoints);
     return 0;
   }
 

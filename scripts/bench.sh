@@ -46,6 +46,7 @@ python3 - "$work/bench.json" <<'PY'
 import json, sys
 c = json.load(open("config/merchgate.example.json"))
 c.pop("tls"); c.pop("public_url")
+c["rate_limit"] = {"per_second": 0}  # one key drives the whole load: no per-key limit
 json.dump(c, open(sys.argv[1], "w"))
 PY
 "$build/gateway/merchgate" serve --config "$work/bench.json" --ready-file "$work/ready" > "$work/merchgate.log" 2>&1 &

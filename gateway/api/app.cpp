@@ -44,19 +44,37 @@ Result<store::ListQuery> list_query(const http::Request& req) {
   return q;
 }
 
+bool is_write(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
 Result<bj::object> json_body(const http::Request& req) {
   return core::json::parse_object(req.body);
 }
 
-App::App(AppDeps deps) : deps_(std::move(deps)) {
+App::App(AppDeps deps) : deps_(std::move(deps)), rate_limiter_(deps_.rate_limit) {
   add_ops_routes();
   add_checkout_routes();
   add_admin_routes();
   add_webhook_endpoint_routes();
+  add_key_and_audit_routes();
   add_console_routes();
 }
 
 namespace {
+
+// Roles: app keys reach the checkout API, viewers read both APIs, admins reach everything.
+std::optional<Error> refusal(Access access, std::string_view method, std::string_view role) {
+  if (role == "admin") return std::nullopt;
+  if (role == "viewer") {
+    if (!is_write(method)) return std::nullopt;
+    return make_error(errc::permission_denied,
+                      "viewer keys can only read; this needs an " +
+                          std::string(access == Access::admin ? "admin" : "app or admin") + " key");
+  }
+  if (role == "app" && access == Access::app) return std::nullopt;
+  return make_error(errc::permission_denied, "this endpoint needs an admin key");
+}
 
 bool is_json_content_type(std::string_view ct) {
   auto semi = ct.find(';');
@@ -88,6 +106,7 @@ Task<http::Response> App::handle(http::Request& req) {
   } else {
     Ctx ctx{req, std::move(m.params), std::move(m.tail), {}};
     std::optional<Error> refused;
+    int retry_after = 0;
     if (m.route->access != Access::open) {
       std::string_view token = bearer_token(req.header("authorization"));
       auto caller = deps_.auth.authenticate(token);
@@ -96,8 +115,12 @@ Task<http::Response> App::handle(http::Request& req) {
                              "send your API key as 'Authorization: Bearer <key>'");
       } else if (!caller) {
         refused = make_error(errc::invalid_api_key, "the API key is not valid");
-      } else if (m.route->access == Access::admin && caller->role != "admin") {
-        refused = make_error(errc::permission_denied, "this endpoint needs an admin key");
+      } else if (auto no = refusal(m.route->access, req.method, caller->role)) {
+        refused = std::move(*no);
+      } else if (auto wait = rate_limiter_.take(caller->key_id)) {
+        refused = make_error(errc::rate_limited, "too many requests with this API key; retry in " +
+                                                     std::to_string(*wait) + " s");
+        retry_after = *wait;
       } else {
         ctx.caller = *caller;
       }
@@ -111,6 +134,7 @@ Task<http::Response> App::handle(http::Request& req) {
     }
     if (refused) {
       res = http::error_response(*refused);
+      if (retry_after) res.set_header("retry-after", std::to_string(retry_after));
     } else {
       std::optional<std::string> crashed;
       try {
@@ -122,6 +146,9 @@ Task<http::Response> App::handle(http::Request& req) {
         log::error("request.crashed",
                    {{"request_id", req.request_id}, {"route", route}, {"error", *crashed}});
         res = http::error_response(make_error(errc::internal, "internal error"));
+      }
+      if (!ctx.caller.key_id.empty() && res.status < 300) {
+        co_await audit(req, ctx.caller, res.status);
       }
     }
   }

@@ -3,6 +3,7 @@
 // errors, Idempotency-Key, pagination, Request-Id, traceparent), metrics and access logs. The
 // listener calls `handle` for every request; sandbox adapters call it in-process too.
 #include "gateway/api/authenticator.hpp"
+#include "gateway/api/rate_limiter.hpp"
 #include "gateway/api/router.hpp"
 #include "gateway/server/http_types.hpp"
 #include "gateway/service/admin_service.hpp"
@@ -23,8 +24,9 @@ struct AppDeps {
   service::AdapterManager& adapters;
   webhooks::Receiver& receiver;
   webhooks::EndpointService& endpoints;
-  const Authenticator& auth;
+  Authenticator& auth;
   std::string version = "0.1.0";
+  RateLimit rate_limit;
 };
 
 class App {
@@ -40,10 +42,14 @@ class App {
   void add_checkout_routes();
   void add_admin_routes();
   void add_webhook_endpoint_routes();
+  void add_key_and_audit_routes();
+  // Appends the audit entry of an admin change that succeeded.
+  Task<void> audit(const http::Request& req, const service::Caller& caller, int status);
   void add_console_routes();
 
   AppDeps deps_;
   Router router_;
+  RateLimiter rate_limiter_;
   std::atomic<bool> draining_{false};
 };
 
@@ -52,5 +58,7 @@ http::Response json_response(int status, std::string body);
 http::Response json_response(int status, const boost::json::object& body);
 Result<store::ListQuery> list_query(const http::Request& req);
 Result<boost::json::object> json_body(const http::Request& req);
+// POST, PUT, PATCH, DELETE: what viewers may not do and what the audit log records.
+bool is_write(std::string_view method);
 
 }  // namespace mg::api

@@ -2,6 +2,8 @@
 
 #include "gateway/core/crypto.hpp"
 
+#include <openssl/crypto.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -51,17 +53,38 @@ Result<bj::value> SecretBox::open_json(std::string_view sealed, std::string_view
   return v;
 }
 
+Result<std::string> SecretBox::reseal(std::string_view sealed, std::string_view context,
+                                      const SecretBox& to) const {
+  if (key_.empty() || to.key_.empty()) {
+    return make_error(errc::invalid_field, "both the current and the new master key are needed",
+                      "MERCHGATE_MASTER_KEY");
+  }
+  auto plain = core::aes256gcm_open(key_, sealed, context);
+  if (!plain) {
+    return make_error(errc::unavailable, std::string(context) +
+                                             " does not decrypt: is MERCHGATE_MASTER_KEY the key "
+                                             "it was stored with?");
+  }
+  std::string out = core::aes256gcm_seal(to.key_, *plain, context);
+  OPENSSL_cleanse(plain->data(), plain->size());
+  return out;
+}
+
+std::string SecretBox::adapter_context(std::string_view adapter_id) {
+  return "merchgate/adapter/" + std::string(adapter_id);
+}
+
 Result<std::string> SecretBox::seal(const bj::object& credentials,
                                     std::string_view adapter_id) const {
   if (credentials.empty()) return std::string();
   std::string what = "credentials of adapter '" + std::string(adapter_id) + "'";
-  return seal_json(credentials, "merchgate/adapter/" + std::string(adapter_id), what);
+  return seal_json(credentials, adapter_context(adapter_id), what);
 }
 
 Result<bj::object> SecretBox::open(std::string_view sealed, std::string_view adapter_id) const {
   if (sealed.empty()) return bj::object{};
   std::string what = "credentials of adapter '" + std::string(adapter_id) + "'";
-  auto v = open_json(sealed, "merchgate/adapter/" + std::string(adapter_id), what);
+  auto v = open_json(sealed, adapter_context(adapter_id), what);
   if (!v) return v.error();
   if (!v->is_object()) return make_error(errc::internal, what + " are not a JSON object");
   return std::move(v->as_object());
@@ -89,6 +112,43 @@ bj::object redact_all(const bj::object& credentials) {
     }
   }
   return out;
+}
+
+namespace {
+
+bool names_a_secret(std::string_view key) {
+  std::string k;
+  for (char c : key) k.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (std::string_view word : {"credential", "secret", "password", "passwd", "token", "key",
+                                "signature", "authorization", "cookie", "private"}) {
+    if (k.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bj::value redacted(const bj::value& v) {
+  if (!v.is_object()) return "[redacted]";
+  bj::object out;
+  for (const auto& kv : v.as_object()) out[kv.key()] = redacted(kv.value());
+  return out;
+}
+
+}  // namespace
+
+bj::value without_secrets(const bj::value& body) {
+  if (body.is_object()) {
+    bj::object out;
+    for (const auto& kv : body.as_object()) {
+      out[kv.key()] = names_a_secret(kv.key()) ? redacted(kv.value()) : without_secrets(kv.value());
+    }
+    return out;
+  }
+  if (body.is_array()) {
+    bj::array out;
+    for (const auto& v : body.as_array()) out.push_back(without_secrets(v));
+    return out;
+  }
+  return body;
 }
 
 }  // namespace mg::service

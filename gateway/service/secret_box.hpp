@@ -29,6 +29,11 @@ class SecretBox {
                                 std::string_view what) const;
   Result<boost::json::value> open_json(std::string_view sealed, std::string_view context,
                                        std::string_view what) const;
+  // A value sealed under this key and `context`, sealed again under `to`'s key (master-key
+  // rotation); the plaintext never leaves this call.
+  Result<std::string> reseal(std::string_view sealed, std::string_view context,
+                             const SecretBox& to) const;
+  static std::string adapter_context(std::string_view adapter_id);
 
  private:
   std::string key_;
@@ -38,5 +43,9 @@ class SecretBox {
 std::string redact(std::string_view secret);
 // Every string in `credentials` redacted.
 boost::json::object redact_all(const boost::json::object& credentials);
+// A request body as the audit log keeps it: the value of every key that names a secret
+// (`credentials`, `*secret*`, `*password*`, `*token*`, `*key*`, ...) replaced by "[redacted]",
+// at any depth; for objects, each of their keys is kept so the log shows what was changed.
+boost::json::value without_secrets(const boost::json::value& body);
 
 }  // namespace mg::service

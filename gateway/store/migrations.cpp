@@ -181,11 +181,47 @@ CREATE TABLE webhook_attempts (
 CREATE INDEX attempts_by_endpoint ON webhook_attempts (endpoint_id, id);
 )sql";
 
+// API keys kept in the database (only their SHA-256), and the append-only audit log of admin
+// changes: triggers refuse to alter or delete a row once written.
+constexpr std::string_view kApiKeysAndAudit = R"sql(
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  last4 TEXT NOT NULL,
+  role TEXT NOT NULL,
+  seller TEXT,
+  name TEXT,
+  created_by TEXT,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  key_id TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  change TEXT,
+  status INTEGER NOT NULL,
+  remote TEXT,
+  request_id TEXT,
+  at INTEGER NOT NULL
+);
+CREATE INDEX audit_by_key ON audit_log (key_id, seq);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+)sql";
+
 // Sorted by version; numbers are never reused.
 constexpr Migration kMigrations[] = {
     {1, "initial", kInitial},
     {2, "reconcile_schedule", kReconcileSchedule},
     {3, "webhook_delivery", kWebhookDelivery},
+    {4, "api_keys_and_audit", kApiKeysAndAudit},
 };
 
 }  // namespace

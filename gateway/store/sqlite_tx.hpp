@@ -42,6 +42,10 @@ class SqliteTx final : public WriteTx {
   Page<DeliveryAttempt> delivery_attempts(std::string_view endpoint_id,
                                           const ListQuery& q) override;
   DeliveryStats delivery_stats() override;
+  std::optional<ApiKeyRecord> api_key(std::string_view id) override;
+  Page<ApiKeyRecord> api_keys(const ListQuery& q) override;
+  std::vector<ApiKeyRecord> live_api_keys() override;
+  Page<AuditEntry> audit_log(const AuditFilter& f) override;
 
   // WriteTx
   void put_seller(const core::Seller& s) override;
@@ -85,6 +89,10 @@ class SqliteTx final : public WriteTx {
   int redeliver_event(std::string_view event_id, std::string_view endpoint_id,
                       Timestamp now) override;
   int replay_events(std::string_view endpoint_id, Timestamp since, int max, Timestamp now) override;
+  void insert_api_key(const ApiKeyRecord& k) override;
+  bool revoke_api_key(std::string_view id, Timestamp now) override;
+  void touch_api_key(std::string_view id, Timestamp now) override;
+  void append_audit(const AuditEntry& e) override;
 
  private:
   void index_references(const core::Checkout& c);

@@ -170,6 +170,41 @@ struct DeliveryStats {
   Timestamp oldest_pending_created_at = 0;  // 0 when none
 };
 
+// An API key kept in the database: only the SHA-256 of the key itself is stored.
+struct ApiKeyRecord {
+  std::string id;      // key_...
+  std::string hash;    // hex SHA-256 of the key
+  std::string prefix;  // "mgk_live_"
+  std::string last4;   // the key's last four characters, to recognise it
+  std::string role;    // "app", "admin" or "viewer"
+  std::string seller;  // an app key restricted to one seller; empty = any
+  std::string name;
+  std::string created_by;  // the id of the key that created it
+  Timestamp created_at = 0;
+  Timestamp last_used_at = 0;  // 0: never
+  Timestamp revoked_at = 0;    // 0: live
+};
+
+// One admin request as the audit log keeps it; `change` is the request body with every secret
+// removed (JSON, empty when there was none).
+struct AuditEntry {
+  std::string id;  // aud_...
+  std::string key_id;
+  std::string method;
+  std::string path;
+  std::string change;
+  int status = 0;
+  std::string remote;
+  std::string request_id;
+  Timestamp at = 0;
+};
+
+struct AuditFilter {
+  std::string key_id;       // empty: every key
+  std::string path_prefix;  // empty: every path
+  ListQuery page;           // starting_after: an audit entry id (newest first)
+};
+
 // Reference kinds for ReadTx::checkout_by_reference.
 namespace ref_kind {
 inline constexpr std::string_view payment = "payment";          // processor payment id
@@ -224,6 +259,13 @@ class ReadTx {
   virtual Page<DeliveryAttempt> delivery_attempts(std::string_view endpoint_id,
                                                   const ListQuery& q) = 0;
   virtual DeliveryStats delivery_stats() = 0;
+
+  virtual std::optional<ApiKeyRecord> api_key(std::string_view id) = 0;
+  // Every key, revoked ones too, by id (creation order).
+  virtual Page<ApiKeyRecord> api_keys(const ListQuery& q) = 0;
+  virtual std::vector<ApiKeyRecord> live_api_keys() = 0;
+  // Newest first.
+  virtual Page<AuditEntry> audit_log(const AuditFilter& f) = 0;
 };
 
 class WriteTx : public ReadTx {
@@ -297,6 +339,13 @@ class WriteTx : public ReadTx {
   // Queues every event since `since` that the endpoint's filter matches; at most `max`.
   virtual int replay_events(std::string_view endpoint_id, Timestamp since, int max,
                             Timestamp now) = 0;
+
+  virtual void insert_api_key(const ApiKeyRecord& k) = 0;
+  // False when there is no such key or it was revoked before.
+  virtual bool revoke_api_key(std::string_view id, Timestamp now) = 0;
+  virtual void touch_api_key(std::string_view id, Timestamp now) = 0;
+  // The audit log is append-only: nothing updates or deletes an entry.
+  virtual void append_audit(const AuditEntry& e) = 0;
 };
 
 struct StoreOptions {
