@@ -890,7 +890,9 @@
         { title: 'Name', key: 'name' },
         { title: 'Role', render: (k) => badge(k.role, k.role === 'admin' ? 'warn' : 'info') },
         { title: 'Seller', key: 'seller' },
+        { title: 'Key', render: (k) => h('span', { class: 'mono' }, text(k.redacted)) },
         { title: 'Created', render: (k) => when(k.created_at) },
+        { title: 'Last used', render: (k) => when(k.last_used_at) },
         { title: 'State', render: (k) => k.revoked_at ? badge('revoked', 'bad') : badge('active', 'ok') },
         { title: '', class: 'actions', render: (k) => k.revoked_at ? '' : h('button', { class: 'btn small danger', onclick: async () => {
           if (!confirm('Revoke key ' + k.id + '? Calls with it fail at once.')) return;
@@ -904,12 +906,12 @@
     let entries;
     try { entries = (await api('GET', '/v1/admin/audit-log?limit=100')).data; } catch (e) { return page('Audit log', [], missingEndpoint(e, 'an audit log')); }
     return page('Audit log', [], card(table([
-      { title: 'When', render: (a) => when(a.created_at || a.at) },
-      { title: 'Key', render: (a) => h('span', { class: 'mono' }, text(a.key_id || a.actor)) },
-      { title: 'Change', render: (a) => (a.method || '') + ' ' + (a.path || '') },
+      { title: 'When', render: (a) => when(a.at) },
+      { title: 'Key', render: (a) => h('span', { class: 'mono' }, text(a.key)) },
+      { title: 'Request', render: (a) => (a.method || '') + ' ' + (a.path || '') },
       { title: 'Status', key: 'status' },
-      { title: 'From', render: (a) => text(a.remote || a.remote_address || a.ip) },
-      { title: 'Details', render: (a) => h('span', { class: 'mono' }, text(a.change || a.body || a.details)) },
+      { title: 'From', render: (a) => text(a.remote_address) },
+      { title: 'Change', render: (a) => h('span', { class: 'mono' }, text(a.change)) },
     ], entries, { id: 'audit-table', empty: 'No changes recorded yet.' })));
   }
 

@@ -605,8 +605,8 @@ void add_keys(CLI::App& app, Ctl& ctl) {
                    {"NAME", "name"},
                    {"ROLE", "role"},
                    {"SELLER", "seller"},
-                   {"PREFIX", "prefix"},
-                   {"CREATED", "created_at"},
+                   {"KEY", "redacted"},
+                   {"LAST USED", "last_used_at"},
                    {"REVOKED", "revoked_at"}});
   });
   auto* revoke = g->add_subcommand("revoke", "revoke a key at once");
@@ -715,15 +715,20 @@ void add_events(CLI::App& app, Ctl& ctl) {
 
   auto* audit = group(app, "audit", "who changed what, when");
   auto* alist = audit->add_subcommand("list", "audit log entries, newest first");
+  alist->add_option("--key", ev->id, "only changes made with this key id");
+  alist->add_option("--path", ev->type, "only changes under this path (/v1/admin/adapters)");
   add_paging(alist, ev->paging);
   alist->callback([&ctl, ev] {
-    ctl.show_list(ctl.api().list("/v1/admin/audit-log", ev->paging.query(), ev->paging.all),
-                  {{"AT", "created_at"},
-                   {"KEY", "key_id"},
+    Query q = ev->paging.query();
+    if (!ev->id.empty()) q.emplace_back("key", ev->id);
+    if (!ev->type.empty()) q.emplace_back("path", ev->type);
+    ctl.show_list(ctl.api().list("/v1/admin/audit-log", q, ev->paging.all),
+                  {{"AT", "at"},
+                   {"KEY", "key"},
                    {"METHOD", "method"},
                    {"PATH", "path"},
                    {"STATUS", "status"},
-                   {"FROM", "remote"}});
+                   {"FROM", "remote_address"}});
   });
 }
 
