@@ -220,6 +220,26 @@ async function main() {
   await page.waitForSelector('#adapters-table tr[data-id="stripe-main"]');
   await page.screenshot({ path: join(outDir, 'console-adapters.png'), fullPage: true });
 
+  // An app key made in the console works at once, is shown once, and stops working when revoked.
+  await page.click('[data-nav="keys"]');
+  await page.fill('#key-name', 'console-test');
+  await page.selectOption('#key-role', 'app');
+  await page.click('#save');
+  const secret = (await page.textContent('#key-secret code')).trim();
+  assert.ok(secret.length > 20 && !secret.includes('…'), 'the whole key, once');
+  const asApp = () => fetch(base + '/v1/checkouts?limit=1', { headers: { Authorization: 'Bearer ' + secret } });
+  assert.equal((await asApp()).status, 200);
+  page.once('dialog', (d) => d.accept());
+  await page.click('#keys-table tr:has-text("console-test") button:has-text("Revoke")');
+  await page.waitForSelector('#keys-table tr:has-text("console-test") .badge:has-text("revoked")');
+  assert.equal((await asApp()).status, 401);
+
+  // The audit log shows the console's changes, without their secrets.
+  await page.click('[data-nav="audit"]');
+  await page.waitForSelector('#audit-table tr:has-text("/v1/admin/adapters/stripe-main")');
+  const audit = await page.textContent('#audit-table');
+  assert.ok(!audit.includes('sk_test_console_4242') && !audit.includes(secret), 'no secrets in the audit log');
+
   // Sign out forgets the key.
   await page.click('#signout');
   await page.waitForSelector('#signin:not([hidden])');

@@ -317,6 +317,31 @@ TEST_F(Ctl, EndpointsCreateAttemptsRedeliverDelete) {
   EXPECT_EQ(ctl("endpoints get " + id).exit_code, 1);
 }
 
+TEST_F(Ctl, KeysCreateListRevoke) {
+  CtlResult made = ctl("--json keys create --name ctl-test --role app");
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  bj::value key = json_of(made);
+  std::string id(key.at("id").as_string());
+  std::string secret(key.at("key").as_string());
+  EXPECT_FALSE(secret.empty());
+
+  CtlResult list = ctl("keys list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_TRUE(has(list.out, id)) << list.out;
+  EXPECT_FALSE(has(list.out, secret)) << "the key is shown once only";
+
+  // The new app key works for the checkout API, not for the admin API.
+  auto ok = gw_->request("GET", "/v1/checkouts", "", {{"authorization", "Bearer " + secret}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ctl("adapters list", "MERCHGATE_ADMIN_KEY=" + q(secret)).exit_code, 1);
+
+  EXPECT_EQ(ctl("keys revoke " + id).exit_code, 0);
+  auto refused = gw_->request("GET", "/v1/checkouts", "", {{"authorization", "Bearer " + secret}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+}
+
 // HTTPS: the CA file makes verification pass; without it the error says what to do.
 TEST(CtlTls, VerifiesTheGatewayWithACaFile) {
   TempDir dir;
