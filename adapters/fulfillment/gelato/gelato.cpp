@@ -291,7 +291,9 @@ class Gelato final : public FulfillmentAdapter {
   }
 
   Task<AResult<Quote>> quote_shipping(const QuoteRequest& request) override {
-    if (settings_.table_quotes) co_return table_or_error(request);
+    if (settings_.table_quotes) {
+      co_return merch::table_quote_or_error(request, "quotes come from the shipping tables");
+    }
     auto req = make("POST", "/v4/orders:quote", bj::serialize(wire::quote_body(request)), true,
                     "order.quote", request.ctx);
     auto r = co_await merch::send(*services_.http, std::move(req), kPartner);
@@ -480,26 +482,11 @@ class Gelato final : public FulfillmentAdapter {
   }
 
   AdapterError refusal(const merch::Reply& r) const {
-    AdapterError e = failure(r);
-    if (e.is(adapter_errc::rejected) || e.is(adapter_errc::not_found) ||
-        e.is(adapter_errc::invalid_state)) {
-      e.code = make_error_code(adapter_errc::refused);
-      if (e.partner_code.empty()) e.partner_code = "gelato_refused";
-    }
-    return e;
+    return merch::as_refusal(failure(r), "gelato_refused");
   }
 
   static AdapterError unreadable(const merch::Reply& r) {
-    return adapter_error(adapter_errc::partner_error, "Gelato sent an unreadable answer", r.status);
-  }
-
-  AResult<Quote> table_or_error(const QuoteRequest& request) const {
-    if (auto table = merch::table_quote(request.lines, request.currency)) {
-      return Quote{*table, request.currency, "table"};
-    }
-    return adapter_error(
-        adapter_errc::unsupported,
-        "quotes come from the shipping tables and a product has none in " + request.currency);
+    return merch::unreadable(kPartner, r.status);
   }
 
   Settings settings_;

@@ -264,7 +264,8 @@ class ProtocolAdapter final : public FulfillmentAdapter {
   }
 
   Task<AResult<Quote>> quote_shipping(const QuoteRequest& request) override {
-    if (settings_.table_quotes) co_return table_or_error(request, "quotes come from the tables");
+    if (settings_.table_quotes)
+      co_return merch::table_quote_or_error(request, "quotes come from the tables");
     auto req = make("POST", store_path("/shipping-quotes"),
                     bj::serialize(wire::quote_body(request, dialect_, settings_)), true, "",
                     "shipping.quote", request.ctx);
@@ -272,7 +273,7 @@ class ProtocolAdapter final : public FulfillmentAdapter {
     if (!r) co_return r.error();
     // A shop that does not quote (404/501) falls back to the products' shipping tables.
     if (r->status == 404 || r->status == 501) {
-      co_return table_or_error(request, "the shop offers no shipping quotes");
+      co_return merch::table_quote_or_error(request, "the shop offers no shipping quotes");
     }
     if (!r->ok()) {
       AdapterError e = failure(*r);
@@ -406,17 +407,7 @@ class ProtocolAdapter final : public FulfillmentAdapter {
   }
 
   AdapterError unreadable(const merch::Reply& r) const {
-    return adapter_error(adapter_errc::partner_error, partner_name_ + " sent an unreadable answer",
-                         r.status);
-  }
-
-  AResult<Quote> table_or_error(const QuoteRequest& request, const std::string& why) const {
-    if (auto table = merch::table_quote(request.lines, request.currency)) {
-      return Quote{*table, request.currency, "table"};
-    }
-    return adapter_error(adapter_errc::unsupported,
-                         "no shipping rate in " + request.currency + ": " + why +
-                             " and a product has no 'shipping' table in that currency");
+    return merch::unreadable(partner_name_, r.status);
   }
 
   const Dialect& dialect_;

@@ -20,6 +20,8 @@ using merch::str;
 namespace {
 
 constexpr std::string_view kPartner = "Printful";
+// How long a catalog import (an admin request) may spend waiting out rate limits in all.
+constexpr std::chrono::milliseconds kImportPatience = std::chrono::minutes(3);
 
 // A v1 error body: {"code": 400, "result": "Invalid country", "error": {"reason", "message"}}.
 std::pair<std::string, std::string> error_text(const merch::Reply& r) {
@@ -414,9 +416,9 @@ class Printful final : public FulfillmentAdapter {
   Task<AResult<Quote>> quote_shipping(const QuoteRequest& request) override {
     auto body = wire::rates_body(request);
     if (settings_.table_quotes || !body) {
-      co_return table_or_error(request, settings_.table_quotes
-                                            ? "quotes come from the shipping tables"
-                                            : "a line has no catalog 'variant' to rate");
+      co_return merch::table_quote_or_error(
+          request, settings_.table_quotes ? "quotes come from the shipping tables"
+                                          : "a line has no catalog 'variant' to rate");
     }
     auto req =
         make("POST", "/shipping/rates", bj::serialize(*body), true, "shipping.rates", request.ctx);
@@ -529,10 +531,14 @@ class Printful final : public FulfillmentAdapter {
       const ImportRequest& request) override {
     std::vector<ImportedProduct> out;
     std::int64_t offset = 0;
+    // One call per sync product: a store of more than ~100 meets Printful's 120 calls a minute,
+    // so the import waits out its 429s (Retry-After) for a while instead of failing.
+    std::chrono::milliseconds patience = kImportPatience;
     for (int page = 0; page < 100 && out.size() < request.limit; ++page) {
       std::string path = "/store/products?limit=100&offset=" + std::to_string(offset);
       auto req = make("GET", path, "", true, "products.list", request.ctx);
-      auto r = co_await merch::send(*services_.http, std::move(req), kPartner);
+      auto r = co_await merch::send_within_rate_limit(*services_.http, std::move(req), kPartner,
+                                                      patience, settings_.rate_limit_wait);
       if (!r) co_return r.error();
       if (!r->ok()) co_return failure(*r);
       const auto* list = r->json ? arr(*r->json, "result") : nullptr;
@@ -542,7 +548,8 @@ class Printful final : public FulfillmentAdapter {
         if (merch::bool_or(p.as_object(), "is_ignored", false)) continue;
         std::string one = "/store/products/" + merch::path_segment(str(p.as_object(), "id"));
         auto get = make("GET", one, "", true, "products.get", request.ctx);
-        auto detail = co_await merch::send(*services_.http, std::move(get), kPartner);
+        auto detail = co_await merch::send_within_rate_limit(
+            *services_.http, std::move(get), kPartner, patience, settings_.rate_limit_wait);
         if (!detail) co_return detail.error();
         if (!detail->ok()) co_return failure(*detail);
         const auto* result = result_object(*detail);
@@ -597,27 +604,11 @@ class Printful final : public FulfillmentAdapter {
 
   // Creating or confirming failed: a 4xx about the order itself is Printful refusing it.
   AdapterError refusal(const merch::Reply& r) const {
-    AdapterError e = failure(r);
-    if (e.is(adapter_errc::rejected) || e.is(adapter_errc::not_found) ||
-        e.is(adapter_errc::invalid_state)) {
-      e.code = make_error_code(adapter_errc::refused);
-      if (e.partner_code.empty()) e.partner_code = "printful_refused";
-    }
-    return e;
+    return merch::as_refusal(failure(r), "printful_refused");
   }
 
   static AdapterError unreadable(const merch::Reply& r) {
-    return adapter_error(adapter_errc::partner_error, "Printful sent an unreadable answer",
-                         r.status);
-  }
-
-  AResult<Quote> table_or_error(const QuoteRequest& request, const std::string& why) const {
-    if (auto table = merch::table_quote(request.lines, request.currency)) {
-      return Quote{*table, request.currency, "table"};
-    }
-    return adapter_error(adapter_errc::unsupported,
-                         "no shipping rate in " + request.currency + ": " + why +
-                             " and a product has no 'shipping' table in that currency");
+    return merch::unreadable(kPartner, r.status);
   }
 
   Settings settings_;

@@ -355,7 +355,10 @@ class Printify final : public FulfillmentAdapter {
 
   Task<AResult<Quote>> quote_shipping(const QuoteRequest& request) override {
     if (settings_.table_quotes || request.currency != settings_.currency) {
-      co_return table_or_error(request);
+      std::string why = settings_.table_quotes ? std::string("quotes come from the shipping tables")
+                                               : "Printify quotes only in the shop's currency (" +
+                                                     settings_.currency + ")";
+      co_return merch::table_quote_or_error(request, why);
     }
     bj::object body{{"line_items", wire::line_items(request.lines)},
                     {"address_to", wire::address_to(request.address, "")}};
@@ -589,27 +592,11 @@ class Printify final : public FulfillmentAdapter {
   }
 
   AdapterError refusal(const merch::Reply& r) const {
-    AdapterError e = failure(r);
-    if (e.is(adapter_errc::rejected) || e.is(adapter_errc::not_found) ||
-        e.is(adapter_errc::invalid_state)) {
-      e.code = make_error_code(adapter_errc::refused);
-      if (e.partner_code.empty()) e.partner_code = "printify_refused";
-    }
-    return e;
+    return merch::as_refusal(failure(r), "printify_refused");
   }
 
   static AdapterError unreadable(const merch::Reply& r) {
-    return adapter_error(adapter_errc::partner_error, "Printify sent an unreadable answer",
-                         r.status);
-  }
-
-  AResult<Quote> table_or_error(const QuoteRequest& request) const {
-    if (auto table = merch::table_quote(request.lines, request.currency)) {
-      return Quote{*table, request.currency, "table"};
-    }
-    return adapter_error(adapter_errc::unsupported,
-                         "Printify quotes shipping in the shop's currency (" + settings_.currency +
-                             "); a product has no 'shipping' table in " + request.currency);
+    return merch::unreadable(kPartner, r.status);
   }
 
   Settings settings_;

@@ -4,6 +4,9 @@
 #include "gateway/core/json.hpp"
 #include "gateway/core/money.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -241,6 +244,46 @@ Task<AResult<Reply>> send(http::HttpClient& client, http::ClientRequest request,
   reply.body = std::move(r->body);
   reply.json = parse_object(reply.body);
   co_return reply;
+}
+
+Task<AResult<Reply>> send_within_rate_limit(http::HttpClient& client, http::ClientRequest request,
+                                            std::string_view partner,
+                                            std::chrono::milliseconds& budget,
+                                            std::chrono::milliseconds fallback) {
+  std::string name(partner);
+  for (;;) {
+    http::ClientRequest attempt = request;
+    auto r = co_await send(client, std::move(attempt), name);
+    if (!r || r->status != 429) co_return r;
+    auto wait = retry_after(r->header("retry-after"), core::system_now(), fallback);
+    if (wait > budget) co_return r;
+    budget -= wait;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, wait);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
+}
+
+AdapterError as_refusal(AdapterError e, std::string_view fallback_code) {
+  if (e.is(adapter_errc::rejected) || e.is(adapter_errc::not_found) ||
+      e.is(adapter_errc::invalid_state)) {
+    e.code = make_error_code(adapter_errc::refused);
+    if (e.partner_code.empty()) e.partner_code = std::string(fallback_code);
+  }
+  return e;
+}
+
+AdapterError unreadable(std::string_view partner, int http_status) {
+  return adapter_error(adapter_errc::partner_error,
+                       std::string(partner) + " sent an unreadable answer", http_status);
+}
+
+AResult<Quote> table_quote_or_error(const QuoteRequest& request, std::string_view why) {
+  if (auto table = table_quote(request.lines, request.currency)) {
+    return Quote{*table, request.currency, "table"};
+  }
+  return adapter_error(adapter_errc::unsupported,
+                       "no shipping rate in " + request.currency + ": " + std::string(why) +
+                           " and a product has no 'shipping' table in that currency");
 }
 
 std::optional<std::int64_t> table_quote(const std::vector<OrderLine>& lines,

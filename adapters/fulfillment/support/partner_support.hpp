@@ -85,6 +85,20 @@ AdapterError status_error(const Reply& reply, std::string_view partner, std::str
 // Built as a named request and moved in (GCC 12: no temporaries inside co_await expressions).
 Task<AResult<Reply>> send(http::HttpClient& client, http::ClientRequest request,
                           std::string_view partner);
+// As `send`, but a 429 waits for its Retry-After (else `fallback`) and sends again while the
+// waits fit in `budget`, which is reduced by each wait: for long admin operations (a catalog
+// import) that a rate limit should slow down, not fail. Jobs reschedule instead of waiting.
+Task<AResult<Reply>> send_within_rate_limit(http::HttpClient& client, http::ClientRequest request,
+                                            std::string_view partner,
+                                            std::chrono::milliseconds& budget,
+                                            std::chrono::milliseconds fallback);
+
+// A failed create or confirm as the partner refusing the order: a 4xx about the order itself
+// (rejected, not_found, invalid_state) becomes `refused` (partner code `fallback_code` when the
+// partner gave none); credentials, rate limits and 5xx stay what they are.
+AdapterError as_refusal(AdapterError e, std::string_view fallback_code);
+// A 2xx whose body is not what the partner documents: the outcome is unknown.
+AdapterError unreadable(std::string_view partner, int http_status);
 
 // ---- shipping-table fallback -----------------------------------------------------------------
 
@@ -94,6 +108,9 @@ Task<AResult<Reply>> send(http::HttpClient& client, http::ClientRequest request,
 // a line has no rate in `currency`.
 std::optional<std::int64_t> table_quote(const std::vector<OrderLine>& lines,
                                         std::string_view currency);
+// The table quote as a Quote (method "table"), or `unsupported` saying `why` the partner was not
+// asked and that a product has no table in the currency.
+AResult<Quote> table_quote_or_error(const QuoteRequest& request, std::string_view why);
 // Checks the optional "shipping" / "shipping_additional" blocks of a fulfillment block.
 Result<void> validate_shipping_table(const boost::json::object& spec);
 

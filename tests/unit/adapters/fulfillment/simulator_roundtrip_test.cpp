@@ -209,6 +209,22 @@ TEST(PrintfulAgainstSimulator, ImportsTheSyncProducts) {
   EXPECT_EQ((*products)[0].fulfillment.at("sync_variant"), "3011");
 }
 
+TEST(PrintfulAgainstSimulator, ImportWaitsOutARateLimitInsteadOfFailing) {
+  SimHarness h("printful", sim::make_printful_sim);
+  auto a = h.adapter("printful", {{"api_token", "t"}}, {});
+  h.answer_next(too_many_requests(
+      R"({"code":429,"result":"Too Many Requests","error":{"reason":"TooManyRequests","message":"Too Many Requests"}})",
+      "1"));
+  adapters::ImportRequest req;
+  auto products = h.run(a->import_products(req));
+  ASSERT_TRUE(products) << products.error().message;
+  EXPECT_EQ(products->size(), 3u);
+  auto rec = h.recorded();
+  ASSERT_GE(rec.size(), 2u);
+  EXPECT_EQ(rec[0].target, rec[1].target) << "the limited call is made again";
+  EXPECT_GE(rec[1].at_ms - rec[0].at_ms, 1000) << "after its Retry-After";
+}
+
 // ---- printify -------------------------------------------------------------------------------
 
 adapters::OrderLine printify_mug() {
