@@ -96,6 +96,12 @@ AdapterError adapter_error(adapter_errc code, std::string message, int http_stat
       make_error_code(code), std::move(message), http_status, std::move(partner_code), {}};
 }
 
+AdapterError server_error(int http_status, std::string message, std::string partner_code) {
+  return adapter_error(
+      http_status == 503 ? adapter_errc::unavailable : adapter_errc::partner_error,
+      std::move(message), http_status, std::move(partner_code));
+}
+
 bool is_retryable(const AdapterError& e) noexcept {
   return e.is(adapter_errc::unavailable) || e.is(adapter_errc::timeout) ||
          e.is(adapter_errc::partner_error) || e.is(adapter_errc::rate_limited);

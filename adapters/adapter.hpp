@@ -76,6 +76,11 @@ using AResult = boost::system::result<T, AdapterError>;
 AdapterError adapter_error(adapter_errc code, std::string message, int http_status = 0,
                            std::string partner_code = {});
 
+// A 5xx (or another status no operation expects) from the partner. 503 Service Unavailable
+// means the partner did not take the request (RFC 9110 §15.6.4): unavailable, so another
+// processor may be tried. Any other may have had an effect: partner_error (outcome unknown).
+AdapterError server_error(int http_status, std::string message, std::string partner_code = {});
+
 // Worth trying again later (same partner, same idempotency key).
 bool is_retryable(const AdapterError& e) noexcept;
 // The request certainly had no effect at the partner: another processor may be tried.

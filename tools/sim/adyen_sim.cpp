@@ -3,7 +3,8 @@
 // card, RedirectShopper for redirect methods, Refused with the decline knob), and the
 // asynchronous modifications /payments/{pspReference}/captures|refunds|cancels answered
 // "received". Idempotency-Key replays. Outcomes go out as standard notifications, each item
-// signed with the HMAC key given as --adyen-webhook-secret (hex).
+// signed with the HMAC key given as --adyen-webhook-secret (hex). A shopper page opened with
+// ?holderName=CHARGEBACK (Adyen's test holder name) pays, then sends a CHARGEBACK.
 #include "adapters/payments/adyen/adyen_wire.hpp"
 #include "tools/sim/payments_sim.hpp"
 
@@ -100,7 +101,7 @@ class AdyenSim final : public Simulator {
     // The shopper's pages: hosted checkout and redirect methods (a browser, no key).
     if (req.method == "GET" && seg.size() == 4 && seg[0] == "checkoutshopper" &&
         (seg[2] == "session" || seg[2] == "redirect")) {
-      return shopper_page(seg[3], items);
+      return shopper_page(seg[3], req.query_param("holderName").value_or(""), items);
     }
     if (req.header("x-api-key").empty()) {
       return adyen_error(401, "000", "HTTP Status Response - Unauthorized", "security");
@@ -239,7 +240,9 @@ class AdyenSim final : public Simulator {
   }
 
   // A hosted checkout or redirect page: the shopper pays (or is refused with the decline knob).
-  http::Response shopper_page(const std::string& id, std::vector<bj::object>& items) {
+  // The card holder name CHARGEBACK is Adyen's test value for a payment that is then disputed.
+  http::Response shopper_page(const std::string& id, std::string_view holder,
+                              std::vector<bj::object>& items) {
     auto it = payments_.find(id);
     if (it == payments_.end()) {
       return text_reply(404, "<!doctype html><p>Unknown payment session.</p>",
@@ -253,6 +256,9 @@ class AdyenSim final : public Simulator {
       payments_[p.psp] = p;
       items.push_back(
           item("AUTHORISATION", p.psp, {}, p, p.amount, !refused, refused ? "Refused" : ""));
+      if (!refused && holder == "CHARGEBACK") {
+        items.push_back(item("CHARGEBACK", psp(), p.psp, p, p.amount, true, "Fraud"));
+      }
     }
     http::Response r = text_reply(
         200, "<!doctype html><title>Adyen</title><p>Payment " + it->second.status + ".</p>",

@@ -95,6 +95,8 @@ int main(int argc, char** argv) {
   cli.add_option("--tls-key", tls_key, "PEM private key");
   cli.add_option("--latency-ms", knobs.latency_ms);
   cli.add_option("--error-rate", knobs.error_rate)->check(CLI::Range(0.0, 1.0));
+  cli.add_option("--error-status", knobs.error_status, "status of the error-rate answers")
+      ->check(CLI::Range(500, 599));
   cli.add_option("--timeout-rate", knobs.timeout_rate)->check(CLI::Range(0.0, 1.0));
   cli.add_flag("--decline-all", knobs.decline_all);
   cli.add_flag("--refuse-all", knobs.refuse_all);
@@ -141,7 +143,11 @@ int main(int argc, char** argv) {
             co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
             co_return s->unavailable();
           }
-          if (ctx->chance(k.error_rate)) co_return s->unavailable();
+          if (ctx->chance(k.error_rate)) {
+            http::Response r = s->unavailable();
+            if (k.error_status != 0) r.status = static_cast<int>(k.error_status);
+            co_return r;
+          }
           co_return co_await s->handle(req);
         });
     if (auto r = p.server->listen(); !r) {

@@ -6,6 +6,7 @@
 // /v1/notifications/verify-webhook-signature. --paypal-webhook-secret is the webhook_id.
 // PayPal-Mock-Response {"mock_application_codes": "INSTRUMENT_DECLINED"} is honoured on capture,
 // as in PayPal's sandbox negative testing. MERCHGATE_SIM_PAYPAL_TOKEN_TTL_S sets expires_in.
+// Approving with /checkoutnow?token=…&outcome=reversed reverses the capture (a chargeback).
 #include "adapters/payments/paypal/paypal_wire.hpp"
 #include "tools/sim/payments_sim.hpp"
 
@@ -120,6 +121,7 @@ struct Order {
   std::string return_url;
   std::string capture_id;
   std::string create_time;
+  bool reverse_after_capture = false;  // approved with outcome=reversed
 };
 
 std::string error_json_text(std::string_view name, std::string_view message, std::string_view issue,
@@ -216,7 +218,8 @@ class PayPalSim final : public Simulator {
     const std::string& m = req.method;
     // The buyer's approval page (a browser, no token).
     if (m == "GET" && seg.size() == 1 && seg[0] == "checkoutnow") {
-      return approve(std::string(req.query_param("token").value_or("")), out);
+      return approve(std::string(req.query_param("token").value_or("")),
+                     req.query_param("outcome").value_or("") == "reversed", out);
     }
     if (m == "GET" && seg.size() == 4 && seg[0] == "v1" && seg[1] == "notifications" &&
         seg[2] == "certs") {
@@ -481,7 +484,9 @@ class PayPalSim final : public Simulator {
     return json_reply(200, order_json(it->second));
   }
 
-  http::Response approve(const std::string& id, std::vector<OutboundWebhook>& out) {
+  // `reversed`: the buyer's bank takes the money back after the capture (a chargeback), which
+  // PayPal reports as PAYMENT.CAPTURE.REVERSED; the sandbox has no API for it, so tests ask here.
+  http::Response approve(const std::string& id, bool reversed, std::vector<OutboundWebhook>& out) {
     auto it = orders_.find(id);
     if (it == orders_.end()) {
       return text_reply(404, "<!doctype html><p>This PayPal link is not valid.</p>",
@@ -490,6 +495,7 @@ class PayPalSim final : public Simulator {
     Order& o = it->second;
     if (o.status == "CREATED" || o.status == "PAYER_ACTION_REQUIRED") {
       o.status = "APPROVED";
+      o.reverse_after_capture = reversed;
       event(out, "CHECKOUT.ORDER.APPROVED", "checkout-order", order_json(o), o.id,
             "An order has been approved by buyer");
     }
@@ -542,6 +548,12 @@ class PayPalSim final : public Simulator {
     event(out, "PAYMENT.CAPTURE.COMPLETED", "capture", capture_json(c), o.id,
           "Payment completed for " + pp::format_value(c.amount, c.currency).value_or("") + " " +
               c.currency);
+    if (o.reverse_after_capture) {
+      Capture& stored = captures_.at(c.id);
+      stored.status = "REVERSED";
+      event(out, "PAYMENT.CAPTURE.REVERSED", "capture", capture_json(stored), o.id,
+            "A payment capture was reversed");
+    }
     return json_reply(201, order_json(o));
   }
 

@@ -19,6 +19,7 @@ namespace bj = boost::json;
 bj::object Knobs::to_json() const {
   return bj::object{{"latency_ms", latency_ms},
                     {"error_rate", error_rate},
+                    {"error_status", error_status},
                     {"timeout_rate", timeout_rate},
                     {"decline_all", decline_all},
                     {"refuse_all", refuse_all},
@@ -52,7 +53,10 @@ std::string Knobs::apply(const bj::object& o) {
     bool ok = false;
     if (k == "latency_ms") ok = as_ms(latency_ms);
     else if (k == "error_rate") ok = as_double(error_rate);
-    else if (k == "timeout_rate") ok = as_double(timeout_rate);
+    else if (k == "error_status") {
+      ok = v.is_int64() && (v.as_int64() == 0 || (v.as_int64() >= 500 && v.as_int64() <= 599));
+      if (ok) error_status = v.as_int64();
+    } else if (k == "timeout_rate") ok = as_double(timeout_rate);
     else if (k == "decline_all") ok = as_bool(decline_all);
     else if (k == "refuse_all") ok = as_bool(refuse_all);
     else if (k == "webhook_delay_ms") ok = as_ms(webhook_delay_ms);

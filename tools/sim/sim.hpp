@@ -37,6 +37,7 @@ using Task = boost::asio::awaitable<T>;
 struct Knobs {
   std::int64_t latency_ms = 0;        // added to every API answer
   double error_rate = 0;              // share of API calls answered with the partner's 5xx
+  std::int64_t error_status = 0;      // that 5xx's status (0: the partner's usual one)
   double timeout_rate = 0;            // share of API calls never answered (the client times out)
   bool decline_all = false;           // payments: every charge is declined
   bool refuse_all = false;            // merch: every order is refused

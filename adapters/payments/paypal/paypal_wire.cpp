@@ -287,9 +287,7 @@ AdapterError error_from(int status, std::string_view body, std::string_view retr
     e.retry_after = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 1, 3600));
     return e;
   }
-  if (status >= 500 || status < 400) {
-    return adapter_error(adapter_errc::partner_error, message, status, code);
-  }
+  if (status >= 500 || status < 400) return server_error(status, message, code);
   static constexpr std::string_view kDeclines[] = {"INSTRUMENT_DECLINED",
                                                    "TRANSACTION_REFUSED",
                                                    "PAYER_CANNOT_PAY",

@@ -318,9 +318,7 @@ AdapterError error_from(int status, std::string_view body, std::string_view retr
     e.retry_after = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 1, 3600));
     return e;
   }
-  if (status >= 500 || status < 400) {
-    return adapter_error(adapter_errc::partner_error, message, status, code);
-  }
+  if (status >= 500 || status < 400) return server_error(status, message, code);
   if (code == "payment_intent_unexpected_state" || code == "charge_already_refunded" ||
       code == "charge_already_captured") {
     return adapter_error(adapter_errc::invalid_state, message, status, code);

@@ -57,7 +57,7 @@ RefundCreated refund_created(const boost::json::object& refund);
 // A non-2xx answer with Stripe's error object as an adapter error: 402 card errors are
 // declines (partner_code = decline_code, else code), 401/403 authentication, 404 not_found,
 // 409 and 429 try-later, payment_intent_unexpected_state invalid_state, other 4xx rejected,
-// 5xx partner_error (outcome unknown).
+// 5xx partner_error (outcome unknown), except 503 unavailable (see adapters::server_error).
 AdapterError error_from(int status, std::string_view body, std::string_view retry_after = {});
 
 // Stripe-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed with the whole

@@ -189,6 +189,18 @@ TEST(AdapterErrors, OnlyUnreachedPartnersAreSafeToFailOver) {
   EXPECT_FALSE(is_safe_to_fail_over(adapter_error(adapter_errc::declined, "x")));
 }
 
+TEST(AdapterErrors, OnlyA503AmongServerErrorsSaysTheRequestWasNotTaken) {
+  EXPECT_TRUE(server_error(503, "down").is(adapter_errc::unavailable));
+  EXPECT_TRUE(is_safe_to_fail_over(server_error(503, "down")));
+  for (int status : {500, 502, 504, 302}) {
+    AdapterError e = server_error(status, "x", "api_error");
+    EXPECT_TRUE(e.is(adapter_errc::partner_error)) << status;
+    EXPECT_FALSE(is_safe_to_fail_over(e)) << status;
+    EXPECT_EQ(e.http_status, status);
+    EXPECT_EQ(e.partner_code, "api_error");
+  }
+}
+
 TEST(AdapterErrors, PartnerFailuresFeedTheBreaker) {
   for (auto e : {adapter_errc::unavailable, adapter_errc::timeout, adapter_errc::partner_error}) {
     EXPECT_TRUE(is_partner_failure(adapter_error(e, "x")));

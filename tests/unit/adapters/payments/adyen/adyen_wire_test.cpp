@@ -187,6 +187,7 @@ TEST(AdyenCheckout, ErrorsClassify) {
           R"({"status":401,"errorCode":"000","message":"HTTP Status Response - Unauthorized","errorType":"security"})")
           .is(adapter_errc::authentication));
   EXPECT_TRUE(error_from(500, "{}").is(adapter_errc::partner_error));
+  EXPECT_TRUE(error_from(503, "{}").is(adapter_errc::unavailable));
 }
 
 TEST(AdyenCheckout, RequestBodies) {

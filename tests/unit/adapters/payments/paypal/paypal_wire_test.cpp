@@ -212,7 +212,10 @@ TEST(PayPalErrors, InstrumentDeclinedIsADecline) {
       error_from(400,
                  R"({"name":"INVALID_REQUEST","details":[{"issue":"MISSING_REQUIRED_PARAMETER"}]})")
           .is(adapter_errc::rejected));
-  EXPECT_TRUE(error_from(503, R"({"name":"SERVICE_UNAVAILABLE"})").is(adapter_errc::partner_error));
+  // 503: PayPal did not take the request (another processor may); 500: the outcome is unknown.
+  EXPECT_TRUE(error_from(503, R"({"name":"SERVICE_UNAVAILABLE"})").is(adapter_errc::unavailable));
+  EXPECT_TRUE(
+      error_from(500, R"({"name":"INTERNAL_SERVER_ERROR"})").is(adapter_errc::partner_error));
   EXPECT_TRUE(error_from(404, R"({"name":"RESOURCE_NOT_FOUND"})").is(adapter_errc::not_found));
   EXPECT_TRUE(error_from(429, "{}").is(adapter_errc::rate_limited));
 }
