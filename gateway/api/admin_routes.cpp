@@ -13,8 +13,12 @@ namespace bj = boost::json;
 
 namespace {
 
-http::Response put_reply(const Result<service::Put>& r) {
+// The change's audit entry, for the service to commit with the change itself.
+const store::AuditEntry* audit_of(const Ctx& ctx) { return ctx.audit ? &*ctx.audit : nullptr; }
+
+http::Response put_reply(Ctx& ctx, const Result<service::Put>& r) {
   if (!r) return http::error_response(r.error());
+  ctx.audit.reset();  // committed with the change
   return json_response(r->created ? 201 : 200, r->object);
 }
 
@@ -91,7 +95,8 @@ void App::add_admin_routes() {
       "PUT", "/v1/admin/adapters/{id}", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
         auto body = json_body(ctx.req);
         if (!body) co_return http::error_response(body.error());
-        co_return put_reply(co_await deps_.admin.put_adapter(ctx.params[0], std::move(*body)));
+        auto r = co_await deps_.admin.put_adapter(ctx.params[0], std::move(*body), audit_of(ctx));
+        co_return put_reply(ctx, r);
       });
   router_.add("GET", "/v1/admin/adapters/{id}", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {
@@ -99,8 +104,9 @@ void App::add_admin_routes() {
               });
   router_.add("DELETE", "/v1/admin/adapters/{id}", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {
-                auto r = co_await deps_.admin.delete_adapter(ctx.params[0]);
+                auto r = co_await deps_.admin.delete_adapter(ctx.params[0], audit_of(ctx));
                 if (!r) co_return http::error_response(r.error());
+                ctx.audit.reset();
                 co_return json_response(200, bj::object{{"id", ctx.params[0]}, {"deleted", true}});
               });
   // A harmless authenticated call to the partner: do these credentials work? The test ran, so
@@ -158,7 +164,8 @@ void App::add_admin_routes() {
       "PUT", "/v1/admin/sellers/{id}", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
         auto body = json_body(ctx.req);
         if (!body) co_return http::error_response(body.error());
-        co_return put_reply(co_await deps_.admin.put_seller(ctx.params[0], std::move(*body)));
+        auto r = co_await deps_.admin.put_seller(ctx.params[0], std::move(*body), audit_of(ctx));
+        co_return put_reply(ctx, r);
       });
   router_.add("GET", "/v1/admin/sellers/{id}", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {
@@ -176,7 +183,8 @@ void App::add_admin_routes() {
       "PUT", "/v1/admin/products/{sku}", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
         auto body = json_body(ctx.req);
         if (!body) co_return http::error_response(body.error());
-        co_return put_reply(co_await deps_.admin.put_product(ctx.params[0], std::move(*body)));
+        auto r = co_await deps_.admin.put_product(ctx.params[0], std::move(*body), audit_of(ctx));
+        co_return put_reply(ctx, r);
       });
   router_.add("GET", "/v1/admin/products/{sku}", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {
@@ -184,15 +192,18 @@ void App::add_admin_routes() {
               });
   router_.add("DELETE", "/v1/admin/products/{sku}", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {
-                auto r = co_await deps_.admin.delete_product(ctx.params[0]);
+                auto r = co_await deps_.admin.delete_product(ctx.params[0], audit_of(ctx));
                 if (!r) co_return http::error_response(r.error());
+                ctx.audit.reset();
                 co_return json_response(200, bj::object{{"sku", ctx.params[0]}, {"deleted", true}});
               });
 
   router_.add("PUT", "/v1/admin/routing", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {
     auto body = json_body(ctx.req);
     if (!body) co_return http::error_response(body.error());
-    co_return object_reply(co_await deps_.admin.put_routing(std::move(*body)));
+    auto r = co_await deps_.admin.put_routing(std::move(*body), audit_of(ctx));
+    if (r) ctx.audit.reset();
+    co_return object_reply(r);
   });
   router_.add("GET", "/v1/admin/routing", Access::admin, [this](Ctx&) -> Task<http::Response> {
     co_return object_reply(co_await deps_.admin.get_routing());

@@ -123,6 +123,7 @@ Task<http::Response> App::handle(http::Request& req) {
         retry_after = *wait;
       } else {
         ctx.caller = *caller;
+        ctx.audit = prepare_audit(req, ctx.caller);
       }
     }
     if (!refused && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
@@ -148,7 +149,7 @@ Task<http::Response> App::handle(http::Request& req) {
         res = http::error_response(make_error(errc::internal, "internal error"));
       }
       if (!ctx.caller.key_id.empty() && res.status < 300) {
-        co_await audit(req, ctx.caller, res.status);
+        co_await finish_audit(req, ctx, res.status);
       }
     }
   }

@@ -43,8 +43,12 @@ class App {
   void add_admin_routes();
   void add_webhook_endpoint_routes();
   void add_key_and_audit_routes();
-  // Appends the audit entry of an admin change that succeeded.
-  Task<void> audit(const http::Request& req, const service::Caller& caller, int status);
+  // The audit entry of an admin write (POST, PUT, PATCH, DELETE under /v1/admin/), before it
+  // runs; nullopt for anything else.
+  std::optional<store::AuditEntry> prepare_audit(const http::Request& req,
+                                                 const service::Caller& caller) const;
+  // After a 2xx: the audit entry its handler did not commit itself, and the key's last use.
+  Task<void> finish_audit(const http::Request& req, Ctx& ctx, int status);
   void add_console_routes();
 
   AppDeps deps_;

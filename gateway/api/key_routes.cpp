@@ -99,32 +99,35 @@ Result<NewKey> parse_new_key(const bj::object& body) {
 
 }  // namespace
 
-Task<void> App::audit(const http::Request& req, const service::Caller& caller, int status) {
-  core::Timestamp now = deps_.checkouts.clock().now();
-  bool touch = deps_.auth.should_touch(caller.key_id, now);
-  bool record = is_write(req.method) && req.path.starts_with("/v1/admin/");
-  if (!touch && !record) co_return;
+std::optional<store::AuditEntry> App::prepare_audit(const http::Request& req,
+                                                    const service::Caller& caller) const {
+  if (!is_write(req.method) || !req.path.starts_with("/v1/admin/")) return std::nullopt;
   store::AuditEntry entry;
-  if (record) {
-    entry.id = core::new_id("aud");
-    entry.key_id = caller.key_id;
-    entry.method = req.method;
-    entry.path = req.path;
-    if (!req.body.empty()) {
-      boost::system::error_code ec;
-      bj::value body = bj::parse(req.body, ec);
-      // What cannot be parsed cannot be cleaned: it is left out rather than stored as is.
-      entry.change = ec ? std::string(R"({"unparsed_body":true})")
-                        : bj::serialize(service::without_secrets(body));
-    }
-    entry.status = status;
-    entry.remote = req.remote_address;
-    entry.request_id = req.request_id;
-    entry.at = now;
+  entry.id = core::new_id("aud");
+  entry.key_id = caller.key_id;
+  entry.method = req.method;
+  entry.path = req.path;
+  if (!req.body.empty()) {
+    boost::system::error_code ec;
+    bj::value body = bj::parse(req.body, ec);
+    // What cannot be parsed cannot be cleaned: it is left out rather than stored as is.
+    entry.change = ec ? std::string(R"({"unparsed_body":true})")
+                      : bj::serialize(service::without_secrets(body));
   }
-  std::string key_id = caller.key_id;
+  entry.remote = req.remote_address;
+  entry.request_id = req.request_id;
+  entry.at = deps_.checkouts.clock().now();
+  return entry;
+}
+
+Task<void> App::finish_audit(const http::Request& req, Ctx& ctx, int status) {
+  core::Timestamp now = deps_.checkouts.clock().now();
+  bool touch = deps_.auth.should_touch(ctx.caller.key_id, now);
+  if (!touch && !ctx.audit) co_return;
+  if (ctx.audit) ctx.audit->status = status;
+  std::string key_id = ctx.caller.key_id;
   auto written = co_await store::async_write(deps_.store, [&](store::WriteTx& tx) -> Result<bool> {
-    if (record) tx.append_audit(entry);
+    if (ctx.audit) tx.append_audit(*ctx.audit);
     if (touch) tx.touch_api_key(key_id, now);
     return true;
   });
@@ -160,9 +163,15 @@ void App::add_key_and_audit_routes() {
                                   "seller");
               }
               tx.insert_api_key(record);
+              if (ctx.audit) {
+                store::AuditEntry entry = *ctx.audit;
+                entry.status = 201;
+                tx.append_audit(entry);
+              }
               return true;
             });
         if (!written) co_return http::error_response(written.error());
+        ctx.audit.reset();  // committed with the key
         deps_.auth.add_stored(record);
         log::info("admin.api_key_created",
                   {{"key", record.id}, {"role", record.role}, {"by", ctx.caller.key_id}});
@@ -209,8 +218,13 @@ void App::add_key_and_audit_routes() {
         core::Timestamp now = deps_.checkouts.clock().now();
         auto k = co_await store::async_write(
             deps_.store, [&](store::WriteTx& tx) -> Result<store::ApiKeyRecord> {
-              tx.revoke_api_key(id, now);
+              bool revoked = tx.revoke_api_key(id, now);
               auto found = tx.api_key(id);
+              if (found && revoked && ctx.audit) {
+                store::AuditEntry entry = *ctx.audit;
+                entry.status = 200;
+                tx.append_audit(entry);
+              }
               if (!found) {
                 return make_error(errc::not_found,
                                   "no API key '" + id +
@@ -221,6 +235,7 @@ void App::add_key_and_audit_routes() {
               return std::move(*found);
             });
         if (!k) co_return http::error_response(k.error());
+        ctx.audit.reset();  // committed with the revocation, or nothing changed
         deps_.auth.revoke_stored(id);
         log::info("admin.api_key_revoked", {{"key", id}, {"by", ctx.caller.key_id}});
         co_return json_response(200, key_view(*k));

@@ -3,10 +3,12 @@
 // with the access each needs. Unknown path: 404; known path, other method: 405 with Allow.
 #include "gateway/server/http_types.hpp"
 #include "gateway/service/checkout_service.hpp"
+#include "gateway/store/store.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,9 @@ struct Ctx {
   std::vector<std::string> params;  // the {…} segments in order
   std::string tail;                 // what a trailing * matched
   service::Caller caller;
+  // An admin write's audit entry, prepared before the handler runs. A handler that commits it
+  // in the change's own transaction resets it; otherwise it is written once the reply is a 2xx.
+  std::optional<store::AuditEntry> audit;
 };
 
 using RouteHandler = std::function<Task<http::Response>(Ctx&)>;

@@ -28,6 +28,17 @@ bool valid_catalog_id(std::string_view id) {
   });
 }
 
+namespace {
+
+void append_audit(store::WriteTx& tx, const store::AuditEntry* audit, int status) {
+  if (!audit) return;
+  store::AuditEntry entry = *audit;
+  entry.status = status;
+  tx.append_audit(entry);
+}
+
+}  // namespace
+
 AdminService::AdminService(store::Store& store, AdapterManager& adapters, const core::Clock& clock)
     : store_(store), adapters_(adapters), clock_(clock) {}
 
@@ -66,7 +77,8 @@ bj::object AdminService::adapter_view(const store::AdapterRecord& r,
   return o;
 }
 
-Task<Result<Put>> AdminService::put_adapter(std::string id, bj::object body) {
+Task<Result<Put>> AdminService::put_adapter(std::string id, bj::object body,
+                                            const store::AuditEntry* audit) {
   if (!valid_adapter_id(id)) {
     co_return make_error(errc::invalid_field,
                          "adapter ids are 1 to 64 characters of a-z, 0-9, '-' and '_'", "id");
@@ -131,8 +143,10 @@ Task<Result<Put>> AdminService::put_adapter(std::string id, bj::object body) {
                               config.settings,
                               *existing ? (*existing)->created_at : now,
                               now};
+  bool created = !*existing;
   auto written = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
     tx.put_adapter(record);
+    append_audit(tx, audit, created ? 201 : 200);
     return true;
   });
   if (!written) co_return written.error();
@@ -168,9 +182,10 @@ Task<Result<bj::array>> AdminService::list_adapters() {
   co_return out;
 }
 
-Task<Result<void>> AdminService::delete_adapter(std::string id) {
+Task<Result<void>> AdminService::delete_adapter(std::string id, const store::AuditEntry* audit) {
   auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
     if (!tx.delete_adapter(id)) return make_error(errc::not_found, "no adapter '" + id + "'", "id");
+    append_audit(tx, audit, 200);
     return true;
   });
   if (!r) co_return r.error();
@@ -189,7 +204,8 @@ Task<Result<std::vector<std::string>>> AdminService::reload_adapters() {
   co_return adapters_.reload(*records);
 }
 
-Task<Result<Put>> AdminService::put_seller(std::string id, bj::object body) {
+Task<Result<Put>> AdminService::put_seller(std::string id, bj::object body,
+                                           const store::AuditEntry* audit) {
   if (!valid_catalog_id(id)) {
     co_return make_error(errc::invalid_field,
                          "seller ids are 1 to 100 characters of A-Z, a-z, 0-9, '.', '-' and '_'",
@@ -229,6 +245,7 @@ Task<Result<Put>> AdminService::put_seller(std::string id, bj::object body) {
     s.created_at = old ? old->created_at : now;
     s.updated_at = now;
     tx.put_seller(s);
+    append_audit(tx, audit, created ? 201 : 200);
     return true;
   });
   if (!r) co_return r.error();
@@ -250,7 +267,8 @@ Task<Result<store::Page<core::Seller>>> AdminService::list_sellers(store::ListQu
       [&](store::ReadTx& tx) -> Result<store::Page<core::Seller>> { return tx.sellers(q); });
 }
 
-Task<Result<Put>> AdminService::put_product(std::string sku, bj::object body) {
+Task<Result<Put>> AdminService::put_product(std::string sku, bj::object body,
+                                            const store::AuditEntry* audit) {
   if (!valid_catalog_id(sku)) {
     co_return make_error(errc::invalid_field,
                          "skus are 1 to 100 characters of A-Z, a-z, 0-9, '.', '-' and '_'", "sku");
@@ -344,6 +362,7 @@ Task<Result<Put>> AdminService::put_product(std::string sku, bj::object body) {
     p.created_at = old ? old->created_at : now;
     p.updated_at = now;
     tx.put_product(p);
+    append_audit(tx, audit, created ? 201 : 200);
     return true;
   });
   if (!r) co_return r.error();
@@ -367,10 +386,11 @@ Task<Result<store::Page<core::Product>>> AdminService::list_products(std::string
       });
 }
 
-Task<Result<void>> AdminService::delete_product(std::string sku) {
+Task<Result<void>> AdminService::delete_product(std::string sku, const store::AuditEntry* audit) {
   auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
     if (!tx.delete_product(sku))
       return make_error(errc::not_found, "no product '" + sku + "'", "sku");
+    append_audit(tx, audit, 200);
     return true;
   });
   if (!r) co_return r.error();
@@ -489,7 +509,8 @@ Task<Result<bj::object>> AdminService::import_products(std::string adapter_id, b
                        {"skipped", std::move(skipped)}};
 }
 
-Task<Result<bj::object>> AdminService::put_routing(bj::object body) {
+Task<Result<bj::object>> AdminService::put_routing(bj::object body,
+                                                   const store::AuditEntry* audit) {
   auto table = core::parse_routing(body);
   if (!table) co_return table.error();
   auto set = adapters_.current();
@@ -507,6 +528,7 @@ Task<Result<bj::object>> AdminService::put_routing(bj::object body) {
   core::Timestamp now = clock_.now();
   auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
     tx.put_routing(*table, now);
+    append_audit(tx, audit, 200);
     return true;
   });
   if (!r) co_return r.error();

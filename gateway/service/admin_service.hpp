@@ -29,21 +29,26 @@ class AdminService {
 
   boost::json::array adapter_types() const;
 
+  // Every change takes an optional audit entry (status filled in here: 201 created, else 200),
+  // appended in the change's own transaction.
   // PUT: create or replace. For adapters, omitted `credentials` keep the stored ones (they are
   // write-only and reads never show them).
-  Task<Result<Put>> put_adapter(std::string id, boost::json::object body);
+  Task<Result<Put>> put_adapter(std::string id, boost::json::object body,
+                                const store::AuditEntry* audit = nullptr);
   Task<Result<boost::json::object>> get_adapter(std::string id);
   Task<Result<boost::json::array>> list_adapters();
-  Task<Result<void>> delete_adapter(std::string id);
+  Task<Result<void>> delete_adapter(std::string id, const store::AuditEntry* audit = nullptr);
 
-  Task<Result<Put>> put_seller(std::string id, boost::json::object body);
+  Task<Result<Put>> put_seller(std::string id, boost::json::object body,
+                               const store::AuditEntry* audit = nullptr);
   Task<Result<boost::json::object>> get_seller(std::string id);
   Task<Result<store::Page<core::Seller>>> list_sellers(store::ListQuery q);
 
-  Task<Result<Put>> put_product(std::string sku, boost::json::object body);
+  Task<Result<Put>> put_product(std::string sku, boost::json::object body,
+                                const store::AuditEntry* audit = nullptr);
   Task<Result<boost::json::object>> get_product(std::string sku);
   Task<Result<store::Page<core::Product>>> list_products(std::string seller, store::ListQuery q);
-  Task<Result<void>> delete_product(std::string sku);
+  Task<Result<void>> delete_product(std::string sku, const store::AuditEntry* audit = nullptr);
 
   // POST /v1/admin/adapters/{id}/import-products: the partner's products and variants become
   // catalog products (created, or replaced with "overwrite": true) through put_product, with the
@@ -52,7 +57,8 @@ class AdminService {
   Task<Result<boost::json::object>> import_products(std::string adapter_id,
                                                     boost::json::object body);
 
-  Task<Result<boost::json::object>> put_routing(boost::json::object body);
+  Task<Result<boost::json::object>> put_routing(boost::json::object body,
+                                                const store::AuditEntry* audit = nullptr);
   Task<Result<boost::json::object>> get_routing();
 
   // Rebuilds the live adapters from the store (start-up, and after each adapter change).

@@ -319,6 +319,52 @@ TEST_F(AdminKeys, AuditLogRecordsChangesWithoutSecrets) {
   EXPECT_GE(pages, 1);
 }
 
+TEST_F(AdminKeys, EveryAdminChangeLeavesOneEntryWithItsStatus) {
+  ASSERT_TRUE(quiesce(f()));
+  long before = f().count("SELECT COUNT(*) FROM audit_log");
+  struct Change {
+    std::string method, target, body;
+    int status;
+  };
+  std::vector<Change> changes{
+      {"PUT", "/v1/admin/sellers/sel_trail", R"({"name":"Trail"})", 201},
+      {"PUT", "/v1/admin/sellers/sel_trail", R"({"name":"Trail 2"})", 200},
+      {"PUT", "/v1/admin/products/trail-tee",
+       R"({"seller":"sel_trail","title":"Tee","unit_amount":100,"currency":"EUR"})", 201},
+      {"DELETE", "/v1/admin/products/trail-tee", "", 200},
+      {"PUT", "/v1/admin/adapters/trail-pay",
+       R"({"type":"sandbox_payments","credentials":{"webhook_secret":"whsec_dHJhaWx0cmFpbHRyYWlsdHJhaWx0cmFpbA=="}})",
+       201},
+      {"DELETE", "/v1/admin/adapters/trail-pay", "", 200},
+      {"PUT", "/v1/admin/routing", R"({"rules":[]})", 200},
+      {"POST", "/v1/admin/webhook-endpoints", R"({"url":"https://hooks.example/t","events":["*"]})",
+       201},
+  };
+  for (const auto& c : changes) {
+    Reply r = as(kAdminKey, c.method, c.target, c.body);
+    ASSERT_EQ(r.status, c.status) << c.method << " " << c.target << ": " << r.body;
+  }
+  std::string key_id = str(create_key(R"({"role":"app"})").at("id"));
+  ASSERT_EQ(as(kAdminKey, "DELETE", "/v1/admin/api-keys/" + key_id).status, 200);
+  // Revoking it again changes nothing, so it leaves nothing.
+  ASSERT_EQ(as(kAdminKey, "DELETE", "/v1/admin/api-keys/" + key_id).status, 200);
+  changes.push_back({"POST", "/v1/admin/api-keys", "", 201});
+  changes.push_back({"DELETE", "/v1/admin/api-keys/" + key_id, "", 200});
+
+  ASSERT_EQ(f().count("SELECT COUNT(*) FROM audit_log"),
+            before + static_cast<long>(changes.size()));
+  Reply log = as(kAdminKey, "GET", "/v1/admin/audit-log?limit=" + std::to_string(changes.size()));
+  auto entries = data_of(log);
+  ASSERT_EQ(entries.size(), changes.size());
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& e = entries[changes.size() - 1 - i];  // newest first
+    EXPECT_EQ(str(e.at("method")), changes[i].method) << i;
+    EXPECT_EQ(str(e.at("path")), changes[i].target.substr(0, changes[i].target.find('?'))) << i;
+    EXPECT_EQ(e.at("status").as_int64(), changes[i].status) << i;
+  }
+  EXPECT_EQ(log.body.find("dHJhaWx0cmFpbHRy"), std::string::npos);
+}
+
 TEST_F(AdminKeys, AuditLogIsAppendOnly) {
   ASSERT_EQ(as(kAdminKey, "PUT", "/v1/admin/sellers/sel_audit", R"({"name":"A"})").status, 201);
   sqlite3* db = nullptr;
