@@ -58,6 +58,23 @@ std::optional<std::string> find_target(store::WriteTx& tx, std::string_view adap
 
 }  // namespace
 
+namespace {
+
+bool sync_waiting(store::WriteTx& tx, const std::string& checkout_id, const std::string& fid,
+                  core::Timestamp now) {
+  for (const auto& j : tx.jobs_for_checkout(checkout_id)) {
+    const auto* target = j.payload.if_contains("fulfillment");
+    bool started = !j.lease_owner.empty() && j.lease_until > now;
+    if (j.state == store::JobState::queued && j.kind == core::job_kind::fulfillment_sync &&
+        !started && target && target->is_string() && target->as_string() == fid) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Applied apply_inbound_event(store::WriteTx& tx, std::string_view adapter_id, const InboundEvent& e,
                             core::Timestamp now, const core::Staleness& staleness) {
   Applied out;
@@ -123,7 +140,9 @@ Applied apply_inbound_event(store::WriteTx& tx, std::string_view adapter_id, con
       }
       std::string fid = f->id;
       if (e.fulfillment) fx = core::apply_fulfillment_fact(*c, fid, *e.fulfillment, now);
-      if (e.action == "sync") {
+      // A hint costs a partner call, and unsigned hints can be posted by anyone as often as they
+      // like: a read already waiting to run (not yet started) answers this hint too.
+      if (e.action == "sync" && !sync_waiting(tx, c->id, fid, now)) {
         fx.jobs.push_back(
             {std::string(core::job_kind::fulfillment_sync), c->id, {{"fulfillment", fid}}, fid, 0});
       }
@@ -171,8 +190,8 @@ Task<Result<void>> CheckoutService::accept_inbound(std::string adapter_id,
         // Known outcome: stored as it is, in one statement.
         w.status = store::InboundStatus::ignored;
         w.error = "event type not used by merchgate";
-        seen.push_back({e.partner_event_id, e.type,
-                        tx.insert_inbound(w) ? "ignored" : "duplicate", e.checkout_id});
+        seen.push_back({e.partner_event_id, e.type, tx.insert_inbound(w) ? "ignored" : "duplicate",
+                        e.checkout_id});
         continue;
       }
       if (!tx.insert_inbound(w)) {
