@@ -198,6 +198,8 @@ Result<std::unique_ptr<Gateway>> Gateway::create(const config::Config& config,
   wo.min_retry_window = config.webhook_min_retry_window;
   wo.timeout = config.webhook_timeout;
   wo.per_endpoint = config.webhook_per_endpoint;
+  // A lease outlives the slowest send so that a live delivery is never claimed twice.
+  wo.lease = std::max(config.job_lease, 2 * config.webhook_timeout);
   d.deliverer = std::make_unique<webhooks::Deliverer>(d.io, *d.store, *d.webhook_http,
                                                       d.adapters->secrets(), *d.clock, wo);
   webhooks::Deliverer* deliverer = d.deliverer.get();

@@ -41,6 +41,7 @@ export MERCHGATE_API_KEY=mgk_bench_$(openssl rand -hex 20)
 export MERCHGATE_LISTEN=127.0.0.1:18443
 export MERCHGATE_DB=sqlite:$work/merchgate.db
 export MERCHGATE_LOG_LEVEL=warn
+export MERCHGATE_ALLOW_LOOPBACK=1  # the webhook sink below listens on loopback
 # Plain HTTP on loopback: the benchmark measures merchgate, not TLS (see docs/performance.md).
 python3 - "$work/bench.json" <<'PY'
 import json, sys
@@ -67,6 +68,33 @@ echo "-- merchgate POST /v1/checkouts, closed loop"
 "$lg" --port 18443 --mode checkout --key "$MERCHGATE_API_KEY" -c $connections -d "$seconds" || true
 echo "-- merchgate POST /v1/checkouts at a fixed 3000/s (open loop: latency from the schedule)"
 "$lg" --port 18443 --mode checkout --key "$MERCHGATE_API_KEY" -c $connections -d "$seconds" -r 3000 || true
+
+# Outbound webhooks, last so that no endpoint loads the runs above.
+admin() { curl -sf -X "$1" "http://127.0.0.1:18443$2" -H "Authorization: Bearer $MERCHGATE_ADMIN_KEY" \
+            -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+sink="$build/bench/merchgate-webhook-sink"
+echo "-- webhook delivery: checkout.created events at 1000/s (1 event per checkout), lag commit -> receiver"
+"$sink" --port-file "$work/sink1.port" --idle 3 --max $((seconds + 60)) > "$work/sink1.out" &
+sink_pid=$!; pids+=($sink_pid)
+for _ in $(seq 50); do [ -s "$work/sink1.port" ] && break; sleep 0.1; done
+since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+admin POST /v1/admin/webhook-endpoints \
+  "{\"url\": \"http://127.0.0.1:$(cat "$work/sink1.port")/hook\", \"events\": [\"checkout.created\"]}" > /dev/null
+"$lg" --port 18443 --mode checkout --key "$MERCHGATE_API_KEY" -c $connections -d "$seconds" -r 1000 || true
+wait $sink_pid || true
+cat "$work/sink1.out"
+echo "-- webhook delivery: the same events replayed to a second endpoint at once (max throughput)"
+"$sink" --port-file "$work/sink2.port" --idle 3 --max 120 > "$work/sink2.out" &
+sink_pid=$!; pids+=($sink_pid)
+for _ in $(seq 50); do [ -s "$work/sink2.port" ] && break; sleep 0.1; done
+ep=$(admin POST /v1/admin/webhook-endpoints \
+  "{\"url\": \"http://127.0.0.1:$(cat "$work/sink2.port")/hook\", \"events\": [\"checkout.created\"]}" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+admin POST "/v1/admin/webhook-endpoints/$ep/replay?since=$since" > /dev/null
+wait $sink_pid || true
+cat "$work/sink2.out"
+echo "   (the replay's lag column counts from each event's original commit: ignore it)"
+
 if [ -x "$build/bench/micro_bench" ]; then
   echo "-- micro benchmarks"
   "$build/bench/micro_bench" --benchmark_min_time=0.2

@@ -76,20 +76,7 @@ void App::add_admin_routes() {
     auto r = co_await deps_.admin.list_adapters();
     if (!r) co_return http::error_response(r.error());
     // Adapters are few: page the sorted list in memory, by id.
-    bj::array page;
-    bool has_more = false;
-    for (auto& a : *r) {
-      if (!q->starting_after.empty() && a.as_object().at("id").as_string() <= q->starting_after) {
-        continue;
-      }
-      if (static_cast<int>(page.size()) == q->limit) {
-        has_more = true;
-        break;
-      }
-      page.push_back(std::move(a));
-    }
-    co_return json_response(
-        200, bj::object{{"object", "list"}, {"data", std::move(page)}, {"has_more", has_more}});
+    co_return json_response(200, page_of(std::move(*r), *q));
   });
   router_.add(
       "PUT", "/v1/admin/adapters/{id}", Access::admin, [this](Ctx& ctx) -> Task<http::Response> {

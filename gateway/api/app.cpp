@@ -44,6 +44,22 @@ Result<store::ListQuery> list_query(const http::Request& req) {
   return q;
 }
 
+bj::object page_of(bj::array items, const store::ListQuery& q, std::string_view key) {
+  bj::array page;
+  bool has_more = false;
+  for (auto& item : items) {
+    if (!q.starting_after.empty() && item.as_object().at(key).as_string() <= q.starting_after) {
+      continue;
+    }
+    if (static_cast<int>(page.size()) == q.limit) {
+      has_more = true;
+      break;
+    }
+    page.push_back(std::move(item));
+  }
+  return bj::object{{"object", "list"}, {"data", std::move(page)}, {"has_more", has_more}};
+}
+
 bool is_write(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }

@@ -61,6 +61,10 @@ class App {
 http::Response json_response(int status, std::string body);
 http::Response json_response(int status, const boost::json::object& body);
 Result<store::ListQuery> list_query(const http::Request& req);
+// A list reply paged in memory for the few-and-small collections (adapters, endpoints): `items`
+// sorted by `key`, the page after `q.starting_after`.
+boost::json::object page_of(boost::json::array items, const store::ListQuery& q,
+                            std::string_view key = "id");
 Result<boost::json::object> json_body(const http::Request& req);
 // POST, PUT, PATCH, DELETE: what viewers may not do and what the audit log records.
 bool is_write(std::string_view method);

@@ -25,13 +25,14 @@ void App::add_webhook_endpoint_routes() {
                 if (!body) co_return http::error_response(body.error());
                 co_return object_or_error(201, co_await ep.create(std::move(*body)));
               });
-  router_.add(
-      "GET", "/v1/admin/webhook-endpoints", Access::admin, [&ep](Ctx&) -> Task<http::Response> {
-        auto r = co_await ep.list();
-        if (!r) co_return http::error_response(r.error());
-        co_return json_response(
-            200, bj::object{{"object", "list"}, {"data", std::move(*r)}, {"has_more", false}});
-      });
+  router_.add("GET", "/v1/admin/webhook-endpoints", Access::admin,
+              [&ep](Ctx& ctx) -> Task<http::Response> {
+                auto q = list_query(ctx.req);
+                if (!q) co_return http::error_response(q.error());
+                auto r = co_await ep.list();
+                if (!r) co_return http::error_response(r.error());
+                co_return json_response(200, page_of(std::move(*r), *q));
+              });
   router_.add("GET", "/v1/admin/webhook-endpoints/{id}", Access::admin,
               [&ep](Ctx& ctx) -> Task<http::Response> {
                 co_return object_or_error(200, co_await ep.get(ctx.params[0]));

@@ -1,5 +1,7 @@
 #include "webhooks/outbound/deliverer.hpp"
 
+#include "gateway/service/crash_point.hpp"
+
 #include "adapters/http/client.hpp"
 #include "gateway/core/metrics.hpp"
 #include "gateway/log/log.hpp"
@@ -7,6 +9,7 @@
 #include "webhooks/outbound/endpoints.hpp"
 #include "webhooks/signature/standard_webhooks.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -165,6 +168,8 @@ struct Deliverer::Impl : std::enable_shared_from_this<Deliverer::Impl> {
     req.total_timeout = options.timeout;
     auto started = std::chrono::steady_clock::now();
     auto reply = co_await client.async_send(std::move(req));
+    // Sent, not yet recorded: a crash here must lead to a redelivery, never to a loss.
+    service::crash_point("webhook_after_send");
     auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::steady_clock::now() - started)
                        .count();
@@ -194,16 +199,9 @@ struct Deliverer::Impl : std::enable_shared_from_this<Deliverer::Impl> {
       attempt.error = reply.error().message();
     }
     int attempts = d.attempts + 1;
-    const auto& schedule = options.schedule;
-    auto base = schedule.empty()
-                    ? std::chrono::milliseconds(5000)
-                    : schedule[std::min<std::size_t>(attempts - 1, schedule.size() - 1)];
-    // Full jitter: anywhere between now and the step, so retries of many deliveries spread out.
-    auto delay = std::max(std::chrono::milliseconds(static_cast<std::int64_t>(
-                              static_cast<double>(base.count()) * jitter_draw)),
-                          retry_after);
-    bool exhausted = attempts >= static_cast<int>(schedule.size()) &&
-                     now - d.created_at >= options.min_retry_window.count();
+    auto delay = retry_delay(options.schedule, attempts, jitter_draw, retry_after);
+    bool exhausted = retries_exhausted(options.schedule.size(), attempts, now - d.created_at,
+                                       options.min_retry_window);
     bool pause = !delivered && (gone || exhausted);
     auto written = co_await store::async_write(store, [&](store::WriteTx& tx) -> Result<bool> {
       tx.finish_delivery(d.id, attempt, delivered, now + delay.count());
@@ -265,6 +263,24 @@ struct Deliverer::Impl : std::enable_shared_from_this<Deliverer::Impl> {
     if (done) done();
   }
 };
+
+std::chrono::milliseconds retry_delay(const std::vector<std::chrono::milliseconds>& schedule,
+                                      int attempts, double draw,
+                                      std::chrono::milliseconds retry_after) {
+  auto base = schedule.empty()
+                  ? std::chrono::milliseconds(5000)
+                  : schedule[std::min<std::size_t>(
+                        static_cast<std::size_t>(std::max(attempts, 1) - 1), schedule.size() - 1)];
+  // Full jitter: anywhere between now and the step, so retries of many deliveries spread out.
+  auto jittered = std::chrono::milliseconds(
+      static_cast<std::int64_t>(static_cast<double>(base.count()) * std::clamp(draw, 0.0, 1.0)));
+  return std::max(jittered, retry_after);
+}
+
+bool retries_exhausted(std::size_t schedule_steps, int attempts, std::int64_t age_ms,
+                       std::chrono::milliseconds min_window) {
+  return attempts >= static_cast<int>(schedule_steps) && age_ms >= min_window.count();
+}
 
 Deliverer::Deliverer(asio::io_context& io, store::Store& store, http::HttpClient& client,
                      const service::SecretBox& secrets, const core::Clock& clock,

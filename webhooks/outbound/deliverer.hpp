@@ -40,6 +40,15 @@ struct DelivererOptions {
   std::size_t response_bytes = 256;  // first bytes of the reply kept per attempt
 };
 
+// The wait before the next attempt after `attempts` failed ones: full jitter (`draw` in [0, 1))
+// below the schedule's step for that attempt (the last step repeats), at least `retry_after`.
+std::chrono::milliseconds retry_delay(const std::vector<std::chrono::milliseconds>& schedule,
+                                      int attempts, double draw,
+                                      std::chrono::milliseconds retry_after);
+// True once the schedule is spent and the delivery is older than `min_window`: give up, pause.
+bool retries_exhausted(std::size_t schedule_steps, int attempts, std::int64_t age_ms,
+                       std::chrono::milliseconds min_window);
+
 class Deliverer {
  public:
   Deliverer(boost::asio::io_context& io, store::Store& store, http::HttpClient& client,
