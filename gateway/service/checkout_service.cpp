@@ -170,6 +170,15 @@ Task<Result<std::map<std::string, std::int64_t>>> CheckoutService::quote(
                                  "' cannot ship this order to the address: " + e.message,
                              "buyer.shipping_address.country");
       }
+      if (e.is(adapters::adapter_errc::unsupported)) {
+        // Not the partner failing: the catalog gives it nothing to quote from (no rate endpoint
+        // for these products and no shipping table), which an admin fixes on the product.
+        co_return make_error(errc::unprocessable,
+                             "shipping for product '" + plan.lines[indexes.front()].sku +
+                                 "' cannot be quoted by fulfillment partner '" + adapter_id +
+                                 "': " + e.message,
+                             param);
+      }
       co_return make_error(errc::partner_error, "fulfillment partner '" + adapter_id +
                                                     "' could not quote shipping: " + e.message);
     }
