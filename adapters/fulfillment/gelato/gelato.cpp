@@ -526,8 +526,10 @@ AdapterType GelatoFactory::type() {
       "properties": {
         "shipment_method": {"type": "string", "minLength": 1, "maxLength": 100,
           "description": "shipmentMethodUid or type (normal, express); default: the cheapest"},
-        "shipping_quotes": {"type": "string", "enum": ["partner", "table"]},
-        "rate_limit_wait_ms": {"type": "integer", "minimum": 0, "maximum": 3600000}
+        "shipping_quotes": {"type": "string", "enum": ["partner", "table"],
+          "description": "partner: POST /v4/orders:quote (default); table: the products' tables"},
+        "rate_limit_wait_ms": {"type": "integer", "minimum": 0, "maximum": 3600000,
+          "description": "wait after a 429 without Retry-After (default 10000)"}
       }
     }
   })json");

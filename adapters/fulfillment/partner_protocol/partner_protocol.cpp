@@ -460,8 +460,10 @@ AdapterType protocol_type(const Dialect& dialect, std::string_view description,
         "store": {"type": "string", "minLength": 1, "maxLength": 100},
         "shipping_method": {"type": "string", "minLength": 1, "maxLength": 64,
           "description": "the shop's shipping method to ask for (default: the shop's choice)"},
-        "shipping_quotes": {"type": "string", "enum": ["partner", "table"]},
-        "rate_limit_wait_ms": {"type": "integer", "minimum": 0, "maximum": 3600000}
+        "shipping_quotes": {"type": "string", "enum": ["partner", "table"],
+          "description": "partner: the shop's shipping-quotes (default); table: the products' tables"},
+        "rate_limit_wait_ms": {"type": "integer", "minimum": 0, "maximum": 3600000,
+          "description": "wait after a 429 without Retry-After (default 30000)"}
       }
     }
   })json");

@@ -618,7 +618,7 @@ Result<Settings> Settings::parse(const bj::object& o) {
   s.shipping_method = static_cast<int>(int_or(o, "shipping_method", 1));
   s.send_shipping_notification = merch::bool_or(o, "send_shipping_notification", false);
   s.table_quotes = str(o, "shipping_quotes") == "table";
-  s.lookup_pages = static_cast<int>(int_or(o, "lookup_pages", 5));
+  s.lookup_pages = static_cast<int>(int_or(o, "lookup_pages", 20));
   s.rate_limit_wait = std::chrono::milliseconds(int_or(o, "rate_limit_wait_ms", 60'000));
   return s;
 }
@@ -650,11 +650,14 @@ AdapterType PrintifyFactory::type() {
           "description": "the shop's currency; Printify amounts are its cents (default USD)"},
         "shipping_method": {"type": "integer", "minimum": 1, "maximum": 4,
           "description": "1 standard, 2 priority, 3 Printify Express, 4 economy (default 1)"},
-        "send_shipping_notification": {"type": "boolean"},
-        "shipping_quotes": {"type": "string", "enum": ["partner", "table"]},
-        "lookup_pages": {"type": "integer", "minimum": 1, "maximum": 50,
-          "description": "pages of 10 recent orders a retry searches (default 5)"},
-        "rate_limit_wait_ms": {"type": "integer", "minimum": 0, "maximum": 3600000}
+        "send_shipping_notification": {"type": "boolean",
+          "description": "Printify e-mails the buyer about shipping (default false)"},
+        "shipping_quotes": {"type": "string", "enum": ["partner", "table"],
+          "description": "partner: orders/shipping.json (default); table: the products' tables"},
+        "lookup_pages": {"type": "integer", "minimum": 1, "maximum": 200,
+          "description": "pages of 10 recent orders a retry searches (default 20)"},
+        "rate_limit_wait_ms": {"type": "integer", "minimum": 0, "maximum": 3600000,
+          "description": "wait after a 429 without Retry-After (default 60000)"}
       }
     }
   })json");

@@ -25,7 +25,9 @@ struct Settings {
   int shipping_method = 1;       // 1 standard, 2 priority, 3 Printify Express, 4 economy
   bool send_shipping_notification = false;
   bool table_quotes = false;
-  int lookup_pages = 5;  // recent-order pages (10 each) a retry searches for an earlier try
+  // Recent-order pages (10 each) a retry searches for an earlier try's order. Retries come
+  // within the hour mostly; an order missed here is made twice, so the default is generous.
+  int lookup_pages = 20;
   std::chrono::milliseconds rate_limit_wait{60'000};
 
   static Result<Settings> parse(const boost::json::object& settings);
