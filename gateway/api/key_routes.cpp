@@ -73,12 +73,13 @@ struct NewKey {
 Result<NewKey> parse_new_key(const bj::object& body) {
   if (auto r = json::only_keys(body, {"role", "seller", "name"}, ""); !r) return r.error();
   NewKey k;
-  auto role = json::required_string({body, "role", ""}, 16);
+  // CONTRACT §5: POST creates an app key, unless another role is asked for.
+  auto role = json::optional_string({body, "role", ""}, 16);
   if (!role) return role.error();
-  if (*role != "app" && *role != "admin" && *role != "viewer") {
+  k.role = role->value_or("app");
+  if (k.role != "app" && k.role != "admin" && k.role != "viewer") {
     return make_error(errc::invalid_field, "'role' is one of app, admin, viewer", "role");
   }
-  k.role = *role;
   auto seller = json::optional_string({body, "seller", ""}, 100);
   if (!seller) return seller.error();
   if (*seller) {

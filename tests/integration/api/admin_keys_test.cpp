@@ -96,6 +96,13 @@ TEST_F(AdminKeys, CreatedKeyIsShownOnceStoredAsAHashAndWorksAtOnce) {
   EXPECT_TRUE(as(kAdminKey, "GET", "/v1/admin/api-keys/" + id).json().at("revoked").as_bool());
 }
 
+TEST_F(AdminKeys, WithoutARoleTheKeyIsAnAppKey) {
+  bj::object k = create_key(R"({})");
+  EXPECT_EQ(str(k.at("role")), "app");
+  EXPECT_TRUE(k.at("name").is_null());
+  EXPECT_EQ(as(str(k.at("key")), "GET", "/v1/checkouts").status, 200);
+}
+
 TEST_F(AdminKeys, ListPaginatesAndShowsNoSecrets) {
   std::vector<std::string> keys;
   std::set<std::string> made;
@@ -134,7 +141,6 @@ TEST_F(AdminKeys, BadRequestsNameTheFieldAndStoreNothing) {
     std::string code, param;
   };
   std::vector<Bad> bad{
-      {R"({})", "missing_field", "role"},
       {R"({"role":"root"})", "invalid_field", "role"},
       {R"({"role":7})", "invalid_field", "role"},
       {R"({"role":"admin","seller":"sel_hype"})", "invalid_field", "seller"},

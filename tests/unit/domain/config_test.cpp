@@ -324,3 +324,31 @@ TEST(ParseListen, NeedsAnIpLiteralAndAPort) {
 
 }  // namespace
 }  // namespace mg::config
+
+namespace mg::config {
+namespace {
+
+class RateLimitConfig : public ConfigTest {};
+
+TEST_F(RateLimitConfig, DefaultsCanBeChangedOrTurnedOff) {
+  auto defaults = load_text("{}");
+  EXPECT_EQ(defaults.config.rate_limit_per_second, 1000);
+  EXPECT_EQ(defaults.config.rate_limit_burst, 2000);
+  auto set = load_text(R"({"rate_limit": {"per_second": 5, "burst": 10}})");
+  EXPECT_THAT(set.problems, IsEmpty());
+  EXPECT_EQ(set.config.rate_limit_per_second, 5);
+  EXPECT_EQ(set.config.rate_limit_burst, 10);
+  auto off = load_text(R"({"rate_limit": {"per_second": 0}})");
+  EXPECT_THAT(off.problems, IsEmpty());
+  EXPECT_EQ(off.config.rate_limit_per_second, 0);
+}
+
+TEST_F(RateLimitConfig, BadValuesNameTheKey) {
+  auto l = load_text(R"({"rate_limit": {"per_second": -1, "burst": 0, "window": 3}})");
+  EXPECT_THAT(l.problems, Contains(StartsWith("rate_limit.per_second:")));
+  EXPECT_THAT(l.problems, Contains(StartsWith("rate_limit.burst:")));
+  EXPECT_THAT(l.problems, Contains(StartsWith("rate_limit.window: unknown key")));
+}
+
+}  // namespace
+}  // namespace mg::config
