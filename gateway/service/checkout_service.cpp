@@ -360,6 +360,14 @@ Task<core::Effects> refresh_orders_before_cancel(store::Store& store, AdapterMan
   if (!known || !*known || !detail::visible_to(caller, **known) || (*known)->canceled_at != 0) {
     co_return fx;
   }
+  // Already refused on what merchgate knows: no partner need be asked.
+  for (const auto& f : (*known)->fulfillments) {
+    if (f.status == core::FulfillmentStatus::in_production ||
+        f.status == core::FulfillmentStatus::shipped ||
+        f.status == core::FulfillmentStatus::delivered) {
+      co_return fx;
+    }
+  }
   auto set = adapters.current();
   std::vector<std::pair<std::string, core::FulfillmentFact>> facts;
   std::vector<store::PartnerCall> calls;

@@ -76,10 +76,15 @@ TEST(CancelFlow, AfterPaymentBeforeProductionRefundsAndCancelsTheOrder) {
   EXPECT_EQ(str(before.at("status")), "fulfilling");
   std::string order = str(before.at("fulfillments").as_array()[0].at("reference"));
   ASSERT_FALSE(order.empty());
+  std::string reads = "SELECT COUNT(*) FROM partner_calls WHERE checkout_id = '" + id +
+                      "' AND operation = 'fulfillment.get'";
+  auto reads_before = f.count(reads);
 
   Reply r = cancel(f, id);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(str(r.json().at("status")), "canceled");
+  // The partner was asked first whether production had started.
+  EXPECT_EQ(f.count(reads), reads_before + 1);
 
   ASSERT_TRUE(eventually([&] {
     auto x = f.get_checkout(id);
@@ -169,9 +174,14 @@ TEST(CancelFlow, RefusalNamesTheFulfillmentThatIsInProduction) {
   std::string tee = str(flow::fulfillment_at(before, "sandbox-merch")->at("id"));
   std::string poster = str(flow::fulfillment_at(before, "sandbox-merch-2")->at("id"));
   auto refunds = f.count("SELECT COUNT(*) FROM jobs WHERE kind = 'payment.refund'");
+  std::string reads = "SELECT COUNT(*) FROM partner_calls WHERE checkout_id = '" + id +
+                      "' AND operation = 'fulfillment.get'";
+  auto reads_before = f.count(reads);
 
   Reply r = cancel(f, id);
   EXPECT_EQ(r.status, 409) << r.body;
+  // Refused on what merchgate already knows: the submitted tee's partner is not asked.
+  EXPECT_EQ(f.count(reads), reads_before);
   std::string message = str(r.json().at("error").at("message"));
   EXPECT_NE(message.find(poster), std::string::npos) << message;
   EXPECT_EQ(message.find(tee), std::string::npos) << message;
