@@ -1,8 +1,10 @@
 // Merch partners end to end: the real `merchgate` and `merchgate-sim` binaries over loopback.
 // One checkout with lines from two partners makes two orders, each with its tracking; a partner
-// that refuses gets its lines and their shipping refunded automatically; with every webhook
-// dropped the reconciler still catches up; an unsigned webhook that contradicts the partner's
-// API changes nothing but a read of that API; and the catalog imports the partners' products.
+// that refuses gets its lines and their shipping refunded automatically, while an outage or
+// rejected credentials are waited out (one order, no refund); a cancel asks the partner first;
+// duplicated and reordered webhooks count once; with every webhook dropped the reconciler still
+// catches up; an unsigned webhook that contradicts the partner's API changes nothing but a read
+// of that API; and the catalog imports the partners' products.
 #include "gateway/core/crypto.hpp"
 #include "tests/e2e/merch_sim_process.hpp"
 
@@ -201,16 +203,13 @@ TEST(MerchEndToEnd, ARefusingPartnerIsRefundedItsLinesAndTheirShipping) {
   EXPECT_NE(std::find(types.begin(), types.end(), "refund.succeeded"), types.end());
 }
 
-TEST(MerchEndToEnd, CredentialsThePartnerRefusesAreRetriedUntilFixedNotRefunded) {
-  TempDir dir;
-  GatewayProcess gw(dir.path());
-  gw.start();
-  SimProcess sim(dir.path(), {{"printful", hook(gw, "printful-main"), kPrintfulSecret}}, 300);
-  configure(gw, sim);
-  // A token Printful refuses (401); quotes come from the product's table, so the checkout opens.
+// Printful with `api_token`, quoting from the tee's shipping table so a checkout opens whatever
+// Printful's API does.
+bj::object printful_quoting_from_tables(GatewayProcess& gw, const SimProcess& sim,
+                                        const std::string& token) {
   bj::object pf{{"type", "printful"},
                 {"base_url", sim.url("printful")},
-                {"credentials", {{"api_token", "invalid"}, {"webhook_secret", kPrintfulSecret}}},
+                {"credentials", {{"api_token", token}, {"webhook_secret", kPrintfulSecret}}},
                 {"settings", {{"store_id", "1"}, {"shipping_quotes", "table"}}}};
   put(gw, "/v1/admin/adapters/printful-main", pf);
   put(gw, "/v1/admin/products/pf-tee",
@@ -223,26 +222,26 @@ TEST(MerchEndToEnd, CredentialsThePartnerRefusesAreRetriedUntilFixedNotRefunded)
          {"variant", "4017"},
          {"files", bj::array{bj::object{{"url", "https://cdn.example/front.png"}}}},
          {"shipping", {{"EUR", 450}}}}}});
-  std::string id = create(gw, {{"pf-tee", 1}});
-  ASSERT_FALSE(id.empty());
-  auto refused_calls = [&] {
-    std::size_t n = 0;
-    for (const auto& r : sim.requests("printful")) {
-      if (r.as_object().at("method") == "POST" &&
-          r.as_object().at("target").as_string().starts_with("/orders")) {
-        ++n;
-      }
+  return pf;
+}
+
+// How many orders merchgate tried to place at Printful (answered or not).
+std::size_t order_posts(const SimProcess& sim) {
+  std::size_t n = 0;
+  for (const auto& r : sim.requests("printful")) {
+    if (r.as_object().at("method") == "POST" &&
+        r.as_object().at("target").as_string().starts_with("/orders?")) {
+      ++n;
     }
-    return n;
-  };
-  ASSERT_TRUE(eventually([&] { return refused_calls() >= 1; })) << gw.log_tail();
-  bj::object c = checkout(gw, id);
-  EXPECT_EQ(status_of(fulfillment_at(c, "printful-main")), "pending") << bj::serialize(c);
-  EXPECT_TRUE(c.at("refunds").as_array().empty()) << bj::serialize(c);
-  // The operator fixes the token: the waiting order goes through, once, and nobody is refunded.
-  pf["credentials"].as_object()["api_token"] = "pf-token";
-  put(gw, "/v1/admin/adapters/printful-main", pf);
-  c = wait_checkout(gw, id, [](const bj::object& x) {
+  }
+  return n;
+}
+
+// After a partner problem that is not the order's fault is over: one order, shipped, nobody
+// refunded, no fulfillment.failed.
+void expect_one_order_and_no_refund(GatewayProcess& gw, const SimProcess& sim,
+                                    const std::string& id) {
+  bj::object c = wait_checkout(gw, id, [](const bj::object& x) {
     return status_of(fulfillment_at(x, "printful-main")) == "shipped";
   });
   const bj::object* f = fulfillment_at(c, "printful-main");
@@ -252,6 +251,42 @@ TEST(MerchEndToEnd, CredentialsThePartnerRefusesAreRetriedUntilFixedNotRefunded)
   EXPECT_EQ(c.at("status"), "fulfilled");
   auto types = event_types(gw, id);
   EXPECT_EQ(std::find(types.begin(), types.end(), "fulfillment.failed"), types.end());
+}
+
+TEST(MerchEndToEnd, CredentialsThePartnerRefusesAreRetriedUntilFixedNotRefunded) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(), {{"printful", hook(gw, "printful-main"), kPrintfulSecret}}, 300);
+  configure(gw, sim);
+  bj::object pf = printful_quoting_from_tables(gw, sim, "invalid");  // Printful answers 401
+  std::string id = create(gw, {{"pf-tee", 1}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(eventually([&] { return order_posts(sim) >= 1; })) << gw.log_tail();
+  bj::object c = checkout(gw, id);
+  EXPECT_EQ(status_of(fulfillment_at(c, "printful-main")), "pending") << bj::serialize(c);
+  EXPECT_TRUE(c.at("refunds").as_array().empty()) << bj::serialize(c);
+  // The operator fixes the token: the waiting order goes through, once.
+  pf["credentials"].as_object()["api_token"] = "pf-token";
+  put(gw, "/v1/admin/adapters/printful-main", pf);
+  expect_one_order_and_no_refund(gw, sim, id);
+}
+
+TEST(MerchEndToEnd, APartnerOutageIsWaitedOutNotRefunded) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(), {{"printful", hook(gw, "printful-main"), kPrintfulSecret}}, 300);
+  configure(gw, sim);
+  printful_quoting_from_tables(gw, sim, "pf-token");
+  sim.knobs("printful", R"({"error_rate": 1.0})");  // every call answered with Printful's 5xx
+  std::string id = create(gw, {{"pf-tee", 1}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(eventually([&] { return order_posts(sim) >= 1; })) << gw.log_tail();
+  bj::object c = checkout(gw, id);
+  EXPECT_EQ(status_of(fulfillment_at(c, "printful-main")), "pending") << bj::serialize(c);
+  sim.knobs("printful", R"({"error_rate": 0})");
+  expect_one_order_and_no_refund(gw, sim, id);
 }
 
 TEST(MerchEndToEnd, CancelAsksThePartnerFirstAndIsRefusedOnceProductionStarted) {
