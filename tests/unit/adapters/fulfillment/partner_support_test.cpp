@@ -120,6 +120,42 @@ TEST(ShippingTable, ValidatesCurrenciesAndAmounts) {
   EXPECT_EQ(negative.error().param, "fulfillment.shipping_additional.EUR");
 }
 
+TEST(ShippingTable, QuotesFromTheTableOrSaysWhyNothingCanQuote) {
+  QuoteRequest q;
+  q.currency = "EUR";
+  q.lines = {{"tee", "Tee", 1, 2500, bj::object{{"shipping", bj::object{{"EUR", 495}}}}}};
+  auto quoted = table_quote_or_error(q, "the shop offers no quotes");
+  ASSERT_TRUE(quoted);
+  EXPECT_EQ(quoted->amount, 495);
+  EXPECT_EQ(quoted->method, "table");
+  q.currency = "USD";
+  auto none = table_quote_or_error(q, "the shop offers no quotes");
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(none.error().is(adapter_errc::unsupported));
+  EXPECT_NE(none.error().message.find("USD"), std::string::npos) << none.error().message;
+  EXPECT_NE(none.error().message.find("the shop offers no quotes"), std::string::npos);
+}
+
+TEST(PartnerCalls, OnlyA4xxAboutTheOrderIsARefusal) {
+  for (auto code : {adapter_errc::rejected, adapter_errc::not_found, adapter_errc::invalid_state}) {
+    AdapterError e = as_refusal(adapter_error(code, "no", 400), "shop_refused");
+    EXPECT_TRUE(e.is(adapter_errc::refused)) << static_cast<int>(code);
+    EXPECT_EQ(e.partner_code, "shop_refused");
+    EXPECT_EQ(e.http_status, 400);
+  }
+  EXPECT_EQ(as_refusal(adapter_error(adapter_errc::rejected, "no", 400, "8251"), "x").partner_code,
+            "8251");
+  // Credentials, rate limits and outages are not the order's fault: they stay retryable or
+  // waiting for an operator, and the buyer is not refunded for them.
+  for (auto code : {adapter_errc::authentication, adapter_errc::rate_limited,
+                    adapter_errc::partner_error, adapter_errc::timeout}) {
+    EXPECT_TRUE(as_refusal(adapter_error(code, "later"), "x").is(code));
+  }
+  AdapterError garbled = unreadable("Printful", 200);
+  EXPECT_TRUE(garbled.is(adapter_errc::partner_error));
+  EXPECT_EQ(garbled.message, "Printful sent an unreadable answer");
+}
+
 TEST(WebhookHmac, ComparesHexSignaturesOfTheExactBody) {
   // RFC 4231 test case 2.
   EXPECT_TRUE(hmac_hex_matches("Jefe", "what do ya want for nothing?",
