@@ -855,6 +855,11 @@ Task<void> CheckoutService::job_fulfillment_create(store::Job& job) {
   // Credentials the partner refuses are the operator's to fix, not a refusal of the order: wait
   // for the fix (as for an adapter not configured) instead of refunding the buyer.
   bool transient = adapters::is_retryable(e) || e.is(adapter_errc::authentication);
+  if (e.is(adapter_errc::authentication)) {
+    log::error(
+        "fulfillment.credentials_rejected",
+        {{"checkout", c.id}, {"fulfillment", fid}, {"adapter", f->adapter}, {"error", e.message}});
+  }
   if (transient && !gave_up(job)) {
     {
       Settle settlement{std::move(calls), nullptr, nullptr,
