@@ -110,6 +110,7 @@ Task<http::Response> App::handle(http::Request& req) {
   auto m = router_.match(req.method, req.path);
   http::Response res;
   std::string route = m.route ? m.route->pattern : "unmatched";
+  std::string key_id;  // who asked, for the access log: the key's id, never the key
   if (!m.route) {
     if (!m.allow.empty()) {
       res = http::error_response(
@@ -126,6 +127,7 @@ Task<http::Response> App::handle(http::Request& req) {
     if (m.route->access != Access::open) {
       std::string_view token = bearer_token(req.header("authorization"));
       auto caller = deps_.auth.authenticate(token);
+      if (caller) key_id = caller->key_id;
       if (token.empty()) {
         refused = make_error(errc::authentication_required,
                              "send your API key as 'Authorization: Bearer <key>'");
@@ -187,6 +189,7 @@ Task<http::Response> App::handle(http::Request& req) {
                {{"request_id", req.request_id},
                 {"method", req.method},
                 {"route", route},
+                {"key", key_id},
                 {"status", res.status},
                 {"ms", static_cast<std::int64_t>(seconds * 1000)},
                 {"remote", req.remote_address}});
