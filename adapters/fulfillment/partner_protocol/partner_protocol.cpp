@@ -355,11 +355,13 @@ class ProtocolAdapter final : public FulfillmentAdapter {
       const ImportRequest& request) override {
     std::vector<ImportedProduct> out;
     std::string cursor;
+    std::chrono::milliseconds patience = merch::kImportPatience;
     for (int page = 0; page < 200 && out.size() < request.limit; ++page) {
       std::string path = store_path("/products?limit=100");
       if (!cursor.empty()) path += "&cursor=" + merch::path_segment(cursor);
       auto req = make("GET", path, "", true, "", "products.list", request.ctx);
-      auto r = co_await merch::send(*services_.http, std::move(req), partner_name_);
+      auto r = co_await merch::send_within_rate_limit(
+          *services_.http, std::move(req), partner_name_, patience, settings_.rate_limit_wait);
       if (!r) co_return r.error();
       if (!r->ok()) co_return failure(*r);
       const auto* data = r->json ? arr(*r->json, "data") : nullptr;

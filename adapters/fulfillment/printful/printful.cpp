@@ -20,8 +20,6 @@ using merch::str;
 namespace {
 
 constexpr std::string_view kPartner = "Printful";
-// How long a catalog import (an admin request) may spend waiting out rate limits in all.
-constexpr std::chrono::milliseconds kImportPatience = std::chrono::minutes(3);
 
 // A v1 error body: {"code": 400, "result": "Invalid country", "error": {"reason", "message"}}.
 std::pair<std::string, std::string> error_text(const merch::Reply& r) {
@@ -533,7 +531,7 @@ class Printful final : public FulfillmentAdapter {
     std::int64_t offset = 0;
     // One call per sync product: a store of more than ~100 meets Printful's 120 calls a minute,
     // so the import waits out its 429s (Retry-After) for a while instead of failing.
-    std::chrono::milliseconds patience = kImportPatience;
+    std::chrono::milliseconds patience = merch::kImportPatience;
     for (int page = 0; page < 100 && out.size() < request.limit; ++page) {
       std::string path = "/store/products?limit=100&offset=" + std::to_string(offset);
       auto req = make("GET", path, "", true, "products.list", request.ctx);

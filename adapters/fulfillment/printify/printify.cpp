@@ -497,10 +497,12 @@ class Printify final : public FulfillmentAdapter {
       const ImportRequest& request) override {
     std::string currency = request.currency.empty() ? settings_.currency : request.currency;
     std::vector<ImportedProduct> out;
+    std::chrono::milliseconds patience = merch::kImportPatience;
     for (int page = 1; page <= 100 && out.size() < request.limit; ++page) {
       auto req = make("GET", shop_path("/products.json?limit=50&page=" + std::to_string(page)), "",
                       true, "products.list", request.ctx);
-      auto r = co_await merch::send(*services_.http, std::move(req), kPartner);
+      auto r = co_await merch::send_within_rate_limit(*services_.http, std::move(req), kPartner,
+                                                      patience, settings_.rate_limit_wait);
       if (!r) co_return r.error();
       if (!r->ok()) co_return failure(*r);
       const auto* data = r->json ? arr(*r->json, "data") : nullptr;

@@ -92,6 +92,8 @@ Task<AResult<Reply>> send_within_rate_limit(http::HttpClient& client, http::Clie
                                             std::string_view partner,
                                             std::chrono::milliseconds& budget,
                                             std::chrono::milliseconds fallback);
+// How long one catalog import (an admin request) may spend waiting out rate limits in all.
+inline constexpr std::chrono::milliseconds kImportPatience = std::chrono::minutes(3);
 
 // A failed create or confirm as the partner refusing the order: a 4xx about the order itself
 // (rejected, not_found, invalid_state) becomes `refused` (partner code `fallback_code` when the
