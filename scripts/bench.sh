@@ -44,10 +44,11 @@ export MERCHGATE_LOG_LEVEL=warn
 export MERCHGATE_ALLOW_LOOPBACK=1  # the webhook sink below listens on loopback
 # Plain HTTP on loopback: the benchmark measures merchgate, not TLS (see docs/performance.md).
 python3 - "$work/bench.json" <<'PY'
-import json, sys
+import json, os, sys
 c = json.load(open("config/merchgate.example.json"))
 c.pop("tls"); c.pop("public_url")
 c["rate_limit"] = {"per_second": 0}  # one key drives the whole load: no per-key limit
+c["webhooks"] = {"per_endpoint": int(os.environ.get("BENCH_WEBHOOK_PER_ENDPOINT", "4"))}
 json.dump(c, open(sys.argv[1], "w"))
 PY
 "$build/gateway/merchgate" serve --config "$work/bench.json" --ready-file "$work/ready" > "$work/merchgate.log" 2>&1 &
