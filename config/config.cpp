@@ -249,9 +249,9 @@ Loaded load(const std::string& path, const Env& env) {
     r.integer(*rl, "burst", "rate_limit.", c.rate_limit_burst, 1, 1'000'000);
   }
   if (const auto* seed = r.object(root, "seed", "")) {
-    r.only(*seed, {"adapters", "sellers", "products", "routing"}, "seed.");
+    r.only(*seed, {"adapters", "sellers", "products", "routing", "webhook_endpoints"}, "seed.");
     c.seed = *seed;
-    for (std::string_view list : {"adapters", "sellers", "products"}) {
+    for (std::string_view list : {"adapters", "sellers", "products", "webhook_endpoints"}) {
       const auto* items = seed->if_contains(list);
       if (!items) continue;
       if (!items->is_array()) {

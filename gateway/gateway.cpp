@@ -67,6 +67,7 @@ namespace {
 // Applies the config seed: each object is created when the database does not have it yet, so
 // what the admin API changed later wins; the log says which source won.
 asio::awaitable<std::vector<std::string>> apply_seed(service::AdminService& admin,
+                                                     webhooks::EndpointService& endpoints,
                                                      const bj::object& seed) {
   std::vector<std::string> problems;
   struct Kind {
@@ -114,6 +115,27 @@ asio::awaitable<std::vector<std::string>> apply_seed(service::AdminService& admi
       } else {
         log::info("seed.created_from_config",
                   {{"kind", "routing"}, {"id", "routing"}, {"won", "config"}});
+      }
+    }
+  }
+  if (const auto* items = seed.if_contains("webhook_endpoints"); items && items->is_array()) {
+    for (const auto& item : items->as_array()) {
+      if (!item.is_object() || !item.as_object().if_contains("id") ||
+          !item.as_object().at("id").is_string()) {
+        continue;
+      }
+      bj::object body = item.as_object();
+      std::string id(body.at("id").as_string());
+      body.erase("id");
+      auto created = co_await endpoints.seed(id, body);
+      if (!created) {
+        problems.push_back(
+            "seed.webhook_endpoints '" + id + "': " + created.error().message +
+            (created.error().param.empty() ? "" : " (" + created.error().param + ")"));
+      } else {
+        log::info(
+            *created ? "seed.created_from_config" : "seed.kept_database",
+            {{"kind", "webhook_endpoint"}, {"id", id}, {"won", *created ? "config" : "database"}});
       }
     }
   }
@@ -247,7 +269,7 @@ Result<std::unique_ptr<Gateway>> Gateway::create(const config::Config& config,
   });
   if (!stored_keys) return stored_keys.error();
   d.auth.load_stored(*stored_keys);
-  auto problems = d.block_on([&] { return apply_seed(*d.admin, config.seed); });
+  auto problems = d.block_on([&] { return apply_seed(*d.admin, *d.endpoints, config.seed); });
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "\n") + p;

@@ -3,15 +3,6 @@
 #include <future>
 
 namespace mg::service {
-namespace {
-
-// The associated data webhooks/outbound/endpoints.cpp binds an endpoint's secrets to; the
-// rotation test opens them with webhooks::open_secrets afterwards, so the two cannot drift.
-std::string endpoint_context(std::string_view id) {
-  return "merchgate/webhook-endpoint/" + std::string(id);
-}
-
-}  // namespace
 
 Result<RotationReport> rotate_master_key(store::Store& store, const SecretBox& from,
                                          const SecretBox& to) {
@@ -44,7 +35,7 @@ Result<RotationReport> rotate_master_key(store::Store& store, const SecretBox& f
         }
         for (auto e : tx.endpoints()) {
           if (e.sealed_secrets.empty()) continue;
-          auto sealed = from.reseal(e.sealed_secrets, endpoint_context(e.id), to);
+          auto sealed = from.reseal(e.sealed_secrets, SecretBox::endpoint_context(e.id), to);
           if (!sealed) {
             failed = make_error(sealed.error().code,
                                 "webhook endpoint '" + e.id + "': " + sealed.error().message);

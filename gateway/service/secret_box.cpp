@@ -74,6 +74,10 @@ std::string SecretBox::adapter_context(std::string_view adapter_id) {
   return "merchgate/adapter/" + std::string(adapter_id);
 }
 
+std::string SecretBox::endpoint_context(std::string_view endpoint_id) {
+  return "merchgate/webhook-endpoint/" + std::string(endpoint_id);
+}
+
 Result<std::string> SecretBox::seal(const bj::object& credentials,
                                     std::string_view adapter_id) const {
   if (credentials.empty()) return std::string();

@@ -33,7 +33,10 @@ class SecretBox {
   // rotation); the plaintext never leaves this call.
   Result<std::string> reseal(std::string_view sealed, std::string_view context,
                              const SecretBox& to) const;
+  // The associated data each kind of secret is bound to: a sealed value moved to another row
+  // does not open.
   static std::string adapter_context(std::string_view adapter_id);
+  static std::string endpoint_context(std::string_view endpoint_id);
 
  private:
   std::string key_;

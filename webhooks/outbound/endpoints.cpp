@@ -18,10 +18,6 @@ namespace json = core::json;
 
 namespace {
 
-std::string context_of(std::string_view endpoint_id) {
-  return "merchgate/webhook-endpoint/" + std::string(endpoint_id);
-}
-
 Result<std::vector<std::string>> parse_events(const bj::object& body) {
   auto arr = json::required_array({body, "events", ""});
   if (!arr) return arr.error();
@@ -71,7 +67,7 @@ Result<std::string> parse_url(const bj::object& body, bool allow_http) {
 Result<std::vector<SigningSecret>> open_secrets(const service::SecretBox& box,
                                                 const store::EndpointRecord& e,
                                                 core::Timestamp now) {
-  auto v = box.open_json(e.sealed_secrets, context_of(e.id),
+  auto v = box.open_json(e.sealed_secrets, service::SecretBox::endpoint_context(e.id),
                          "the signing secret of webhook endpoint '" + e.id + "'");
   if (!v) return v.error();
   std::vector<SigningSecret> out;
@@ -125,32 +121,37 @@ bj::object EndpointService::view(const store::EndpointRecord& e) const {
       {"updated_at", core::time_value(e.updated_at, core::Form::api)}};
 }
 
-Task<Result<bj::object>> EndpointService::create(bj::object body) {
+Result<store::EndpointRecord> EndpointService::parse_new(const bj::object& body) const {
   if (auto r = json::only_keys(body, {"url", "events", "enabled", "description"}, ""); !r) {
-    co_return r.error();
+    return r.error();
   }
   store::EndpointRecord e;
   auto url = parse_url(body, options_.allow_http);
-  if (!url) co_return url.error();
+  if (!url) return url.error();
   e.url = std::move(*url);
   auto events = parse_events(body);
-  if (!events) co_return events.error();
+  if (!events) return events.error();
   e.events = std::move(*events);
   auto enabled = json::optional_bool({body, "enabled", ""});
-  if (!enabled) co_return enabled.error();
+  if (!enabled) return enabled.error();
   e.enabled = enabled->value_or(true);
   auto description = json::optional_string({body, "description", ""}, 500);
-  if (!description) co_return description.error();
+  if (!description) return description.error();
   e.description = description->value_or("");
-  e.id = core::new_id("we");
-  std::string secret = webhooks::generate_secret();
+  return e;
+}
+
+Task<Result<bool>> EndpointService::insert(store::EndpointRecord& e, const std::string& secret,
+                                           bool only_if_absent) {
   bj::array secrets{bj::object{{"secret", secret}, {"expires_at", 0}}};
-  auto sealed = secrets_.seal_json(secrets, context_of(e.id), "a webhook signing secret");
+  auto sealed = secrets_.seal_json(secrets, service::SecretBox::endpoint_context(e.id),
+                                   "a webhook signing secret");
   if (!sealed) co_return sealed.error();
   e.sealed_secrets = std::move(*sealed);
   e.created_at = e.updated_at = clock_.now();
   int max = options_.max_endpoints;
   auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
+    if (only_if_absent && tx.endpoint(e.id)) return false;
     if (static_cast<int>(tx.endpoints().size()) >= max) {
       return make_error(errc::unprocessable,
                         "at most " + std::to_string(max) + " webhook endpoints", "url");
@@ -159,11 +160,49 @@ Task<Result<bj::object>> EndpointService::create(bj::object body) {
     return true;
   });
   if (!r) co_return r.error();
-  if (changed_) changed_();
-  log::info("webhook_endpoint.created", {{"endpoint", e.id}, {"url", e.url}});
-  bj::object out = view(e);
+  if (*r) {
+    if (changed_) changed_();
+    log::info("webhook_endpoint.created", {{"endpoint", e.id}, {"url", e.url}});
+  }
+  co_return *r;
+}
+
+Task<Result<bj::object>> EndpointService::create(bj::object body) {
+  auto e = parse_new(body);
+  if (!e) co_return e.error();
+  e->id = core::new_id("we");
+  std::string secret = webhooks::generate_secret();
+  auto r = co_await insert(*e, secret, false);
+  if (!r) co_return r.error();
+  bj::object out = view(*e);
   out["secret"] = secret;
   co_return out;
+}
+
+Task<Result<bool>> EndpointService::seed(std::string id, bj::object body) {
+  if (id.empty() || id.size() > 64 ||
+      id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+          std::string::npos) {
+    co_return make_error(errc::invalid_field, "'id' must be 1-64 letters, digits, '_' or '-'",
+                         "id");
+  }
+  const auto* given = body.if_contains("secret");
+  if (!given || !given->is_string()) {
+    co_return make_error(errc::missing_field,
+                         "'secret' is required: the whsec_ secret the app verifies with", "secret");
+  }
+  std::string secret(given->as_string());
+  body.erase("secret");
+  auto key = webhooks::secret_key(secret);
+  if (!key || key->size() < 24) {
+    co_return make_error(errc::invalid_field,
+                         "'secret' must be whsec_ and the base64 of at least 24 random bytes",
+                         "secret");
+  }
+  auto e = parse_new(body);
+  if (!e) co_return e.error();
+  e->id = std::move(id);
+  co_return co_await insert(*e, secret, true);
 }
 
 Task<Result<bj::object>> EndpointService::get(std::string id) {
@@ -270,7 +309,8 @@ Task<Result<bj::object>> EndpointService::rotate(std::string id, bj::object body
             secrets.push_back(bj::object{{"secret", s.secret}, {"expires_at", until}});
           }
         }
-        auto sealed = secrets_.seal_json(secrets, context_of(e->id), "a webhook signing secret");
+        auto sealed = secrets_.seal_json(secrets, service::SecretBox::endpoint_context(e->id),
+                                         "a webhook signing secret");
         if (!sealed) return sealed.error();
         e->sealed_secrets = std::move(*sealed);
         e->updated_at = now;

@@ -45,6 +45,10 @@ class EndpointService {
 
   // 201 body with "secret"; errors name the field.
   Task<Result<boost::json::object>> create(boost::json::object body);
+  // Config seeding (seed.webhook_endpoints): creates endpoint `id` with the secret the config
+  // gives (`secret`, a whsec_ value) unless `id` exists already — then the database wins and
+  // this answers false. Never returns or logs the secret.
+  Task<Result<bool>> seed(std::string id, boost::json::object body);
   Task<Result<boost::json::object>> get(std::string id);
   Task<Result<boost::json::array>> list();
   // url, events, enabled, description. Enabling a failing endpoint resumes its deliveries.
@@ -60,6 +64,12 @@ class EndpointService {
 
  private:
   boost::json::object view(const store::EndpointRecord& e) const;
+  // url, events, enabled, description from a create body → a record without id or secret.
+  Result<store::EndpointRecord> parse_new(const boost::json::object& body) const;
+  // Seals `secret` into `e` and stores it (at most max_endpoints); false if `only_if_absent`
+  // and the id exists.
+  Task<Result<bool>> insert(store::EndpointRecord& e, const std::string& secret,
+                            bool only_if_absent);
 
   store::Store& store_;
   const service::SecretBox& secrets_;

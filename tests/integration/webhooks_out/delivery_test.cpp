@@ -322,3 +322,44 @@ TEST(WebhookEndpoints, BadInputIsRefusedNamingTheFieldAndNothingIsStored) {
 
 }  // namespace
 }  // namespace mg::testing
+
+namespace mg::testing {
+namespace {
+
+constexpr const char* kSeededSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+void seed_endpoint(config::Config& c, const std::string& url, const std::string& secret) {
+  fast_retries(c);
+  c.seed["webhook_endpoints"] = bj::array{bj::object{
+      {"id", "we_orders"}, {"url", url}, {"events", bj::array{"*"}}, {"secret", secret}}};
+}
+
+TEST(WebhookEndpointSeed, AConfigSeededEndpointSignsWithTheSecretTheConfigGives) {
+  WebhookReceiver rx;
+  GatewayFixture f([&](config::Config& c) { seed_endpoint(c, rx.url(), kSeededSecret); });
+  Reply got = f.admin("GET", "/v1/admin/webhook-endpoints/we_orders");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.body.find("whsec_"), std::string::npos) << "reads never show the secret";
+  f.create_checkout({{"tee", 1}}, "pm_sandbox_action");
+  ASSERT_TRUE(rx.wait_for(1));
+  Received r = rx.received().front();
+  auto key = webhooks::secret_key(kSeededSecret);
+  ASSERT_TRUE(key);
+  std::int64_t now = std::stoll(r.webhook_timestamp);
+  EXPECT_TRUE(webhooks::verify({*key}, r.webhook_id, r.webhook_timestamp, r.webhook_signature,
+                               r.body, now));
+}
+
+TEST(WebhookEndpointSeed, ABadSeededSecretStopsTheStartNamingIt) {
+  TempDir dir;
+  config::Config c = test_config(dir.path());
+  seed_endpoint(c, "https://app.example.com/hooks", "whsec_c2hvcnQ=");
+  auto gw = Gateway::create(c);
+  ASSERT_FALSE(gw);
+  EXPECT_NE(gw.error().message.find("seed.webhook_endpoints 'we_orders'"), std::string::npos)
+      << gw.error().message;
+  EXPECT_NE(gw.error().message.find("secret"), std::string::npos) << gw.error().message;
+}
+
+}  // namespace
+}  // namespace mg::testing
