@@ -177,6 +177,13 @@ void App::add_admin_routes() {
               [this](Ctx& ctx) -> Task<http::Response> {
                 co_return object_reply(co_await deps_.admin.get_product(ctx.params[0]));
               });
+  router_.add("DELETE", "/v1/admin/sellers/{id}", Access::admin,
+              [this](Ctx& ctx) -> Task<http::Response> {
+                auto r = co_await deps_.admin.delete_seller(ctx.params[0], audit_of(ctx));
+                if (!r) co_return http::error_response(r.error());
+                ctx.audit.reset();
+                co_return json_response(200, bj::object{{"id", ctx.params[0]}, {"deleted", true}});
+              });
   router_.add("DELETE", "/v1/admin/products/{sku}", Access::admin,
               [this](Ctx& ctx) -> Task<http::Response> {
                 auto r = co_await deps_.admin.delete_product(ctx.params[0], audit_of(ctx));

@@ -397,6 +397,26 @@ Task<Result<void>> AdminService::delete_product(std::string sku, const store::Au
   co_return Result<void>{};
 }
 
+Task<Result<void>> AdminService::delete_seller(std::string id, const store::AuditEntry* audit) {
+  auto r = co_await store::async_write(store_, [&](store::WriteTx& tx) -> Result<bool> {
+    if (!tx.seller(id)) return make_error(errc::not_found, "no seller '" + id + "'", "id");
+    auto use = tx.seller_use(id);
+    if (use.any()) {
+      return make_error(errc::invalid_state,
+                        "seller '" + id + "' is still named by " + std::to_string(use.products) +
+                            " products, " + std::to_string(use.checkouts) + " checkouts and " +
+                            std::to_string(use.api_keys) +
+                            " API keys; delete its products and revoke its keys first "
+                            "(sellers with checkouts are kept for their history)");
+    }
+    tx.delete_seller(id);
+    append_audit(tx, audit, 200);
+    return true;
+  });
+  if (!r) co_return r.error();
+  co_return Result<void>{};
+}
+
 Task<Result<bj::object>> AdminService::import_products(std::string adapter_id, bj::object body) {
   if (auto r =
           json::only_keys(body, {"seller", "currency", "sku_prefix", "overwrite", "limit"}, "");

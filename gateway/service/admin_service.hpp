@@ -49,6 +49,8 @@ class AdminService {
   Task<Result<boost::json::object>> get_product(std::string sku);
   Task<Result<store::Page<core::Product>>> list_products(std::string seller, store::ListQuery q);
   Task<Result<void>> delete_product(std::string sku, const store::AuditEntry* audit = nullptr);
+  // Refused (409) while products, checkouts or live API keys name the seller.
+  Task<Result<void>> delete_seller(std::string id, const store::AuditEntry* audit = nullptr);
 
   // POST /v1/admin/adapters/{id}/import-products: the partner's products and variants become
   // catalog products (created, or replaced with "overwrite": true) through put_product, with the

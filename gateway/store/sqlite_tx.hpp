@@ -51,6 +51,8 @@ class SqliteTx final : public WriteTx {
   void put_seller(const core::Seller& s) override;
   void put_product(const core::Product& p) override;
   bool delete_product(std::string_view sku) override;
+  SellerUse seller_use(std::string_view id) override;
+  bool delete_seller(std::string_view id) override;
   void put_adapter(const AdapterRecord& a) override;
   bool delete_adapter(std::string_view id) override;
   void put_routing(const core::RoutingTable& t, Timestamp now) override;

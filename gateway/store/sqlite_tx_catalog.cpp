@@ -123,6 +123,26 @@ bool SqliteTx::delete_product(std::string_view sku) {
   return db_.changes() > 0;
 }
 
+WriteTx::SellerUse SqliteTx::seller_use(std::string_view id) {
+  auto count = [&](const char* sql) {
+    Use s(db_.prepare(sql));
+    s->bind(1, id);
+    return s->step() ? static_cast<long>(s->int64(0)) : 0L;
+  };
+  SellerUse u;
+  u.products = count("SELECT COUNT(*) FROM products WHERE seller = ?");
+  u.checkouts = count("SELECT COUNT(*) FROM checkouts WHERE seller = ?");
+  u.api_keys = count("SELECT COUNT(*) FROM api_keys WHERE seller = ? AND revoked_at IS NULL");
+  return u;
+}
+
+bool SqliteTx::delete_seller(std::string_view id) {
+  Use s(db_.prepare("DELETE FROM sellers WHERE id = ?"));
+  s->bind(1, id);
+  s->run();
+  return db_.changes() > 0;
+}
+
 namespace {
 
 AdapterRecord adapter_row(Statement& s) {

@@ -273,6 +273,14 @@ class WriteTx : public ReadTx {
   virtual void put_seller(const core::Seller& s) = 0;
   virtual void put_product(const core::Product& p) = 0;
   virtual bool delete_product(std::string_view sku) = 0;
+  // What still names the seller: products, checkouts, API keys restricted to it (any > 0 keeps
+  // it). Deletes it only when nothing does; false when there was no such seller.
+  struct SellerUse {
+    long products = 0, checkouts = 0, api_keys = 0;
+    bool any() const { return products + checkouts + api_keys > 0; }
+  };
+  virtual SellerUse seller_use(std::string_view id) = 0;
+  virtual bool delete_seller(std::string_view id) = 0;
   virtual void put_adapter(const AdapterRecord& a) = 0;
   virtual bool delete_adapter(std::string_view id) = 0;
   virtual void put_routing(const core::RoutingTable& t, Timestamp now) = 0;

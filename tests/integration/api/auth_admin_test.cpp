@@ -411,6 +411,23 @@ TEST_F(AdminApi, AdapterValidationErrorsNameTheKey) {
 
 // ---- sellers ----
 
+TEST_F(AdminApi, ASellerIsDeletedOnlyWhenNothingNamesIt) {
+  ASSERT_EQ(as(kAdminKey, "PUT", "/v1/admin/sellers/sel_gone", R"({"name":"Gone"})").status, 201);
+  Reply deleted = as(kAdminKey, "DELETE", "/v1/admin/sellers/sel_gone");
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_TRUE(deleted.json().at("deleted").as_bool());
+  EXPECT_TRUE(is_error(as(kAdminKey, "GET", "/v1/admin/sellers/sel_gone"), 404, "not_found",
+                       "not_found", "id"));
+  EXPECT_TRUE(is_error(as(kAdminKey, "DELETE", "/v1/admin/sellers/sel_gone"), 404, "not_found",
+                       "not_found", "id"));
+  // sel_other still sells a product: refused, and it stays.
+  Reply refused = as(kAdminKey, "DELETE", "/v1/admin/sellers/sel_other");
+  EXPECT_TRUE(is_error(refused, 409, "conflict", "invalid_state", "")) << refused.body;
+  EXPECT_NE(refused.body.find("products"), std::string::npos) << refused.body;
+  EXPECT_EQ(as(kAdminKey, "GET", "/v1/admin/sellers/sel_other").status, 200);
+  EXPECT_EQ(as(kAppKey, "DELETE", "/v1/admin/sellers/sel_other").status, 403);
+}
+
 TEST_F(AdminApi, SellersCreateReplaceAndRead) {
   Reply created =
       as(kAdminKey, "PUT", "/v1/admin/sellers/sel_new",
