@@ -51,7 +51,7 @@ Then watch its events:
 
 Administer it: the console at $url/admin/ (sign in with the admin key), or from a shell
 
-  source var/dev.env && $build/tools/merchgatectl adapters list
+  set -a; source var/dev.env; set +a; $build/tools/merchgatectl adapters list
 
 MSG
 exec "$build/gateway/merchgate" serve --config config/merchgate.example.json
