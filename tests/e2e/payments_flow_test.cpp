@@ -1,7 +1,8 @@
 // Payment processors end to end: the real `merchgate` and `merchgate-sim` binaries over loopback,
 // one suite per processor (pay, decline, client action, full and partial refunds, cancel,
 // dispute), and routing: a processor that cannot be reached fails over to the next with both
-// attempts on the checkout; a decline never does.
+// attempts on the checkout; a decline never does; a processor whose circuit breaker is open is
+// skipped without being called. Manual capture (Stripe `capture_method`, Adyen `capture`).
 #include "tests/e2e/payments_sim_setup.hpp"
 
 #include <gtest/gtest.h>
@@ -452,6 +453,105 @@ TEST_F(Processors, A503FromTheProcessorFailsOverButA500StaysWithIt) {
   for (const auto& s : received(*sim_, "adyen", "POST", "/v71/sessions")) {
     EXPECT_EQ(str(bj::parse(str(s.at("body"))).at("reference")).find(id), std::string::npos);
   }
+}
+
+TEST_F(Processors, AProcessorWhoseBreakerIsOpenIsSkippedWithoutBeingCalled) {
+  start({"stripe-main", "adyen-main"});
+  auto breaker = [&](const std::string& adapter) -> std::string {
+    auto r = gw_.request("GET", "/readyz");
+    if (!r) return "";
+    bj::value doc = r->json();
+    const auto* a = doc.at("adapters").as_object().if_contains(adapter);
+    return a ? str(a->at("breaker")) : "";
+  };
+  EXPECT_EQ(breaker("stripe-main"), "closed");
+  // Stripe answers every call with 503: each checkout fails over to Adyen, and consecutive
+  // failures open Stripe's breaker.
+  sim_->knobs("stripe", R"({"error_rate": 1.0, "error_status": 503})");
+  for (int i = 0; i < 20 && breaker("stripe-main") != "open"; ++i) {
+    bj::object c = create(gw_, {{"ebook", 1}}, "");
+    ASSERT_FALSE(c.empty()) << gw_.log_tail();
+    EXPECT_EQ(c.at("payment").at("processor"), "adyen-main") << bj::serialize(c);
+  }
+  ASSERT_EQ(breaker("stripe-main"), "open");
+
+  // Stripe is back, but its breaker is still open: the next checkout goes straight to Adyen.
+  sim_->knobs("stripe", R"({"error_rate": 0})");
+  ASSERT_EQ(sim_->call("stripe", "DELETE", "/__sim/requests").status / 100, 2);
+  bj::object created = create(gw_, {{"ebook", 1}}, "");
+  ASSERT_FALSE(created.empty()) << gw_.log_tail();
+  std::string id = str(created.at("id"));
+  EXPECT_EQ(created.at("payment").at("processor"), "adyen-main") << bj::serialize(created);
+  const auto& attempts = created.at("payment").at("attempts").as_array();
+  ASSERT_EQ(attempts.size(), 2u) << bj::serialize(created);
+  EXPECT_EQ(attempts[0].at("processor"), "stripe-main");
+  EXPECT_EQ(attempts[0].at("outcome"), "skipped");
+  EXPECT_EQ(attempts[1].at("processor"), "adyen-main");
+  EXPECT_EQ(attempts[1].at("outcome"), "created");
+  EXPECT_TRUE(sim_->requests("stripe").empty()) << bj::serialize(sim_->requests("stripe"));
+  browse(str(created.at("payment").at("client_action").at("url")));
+  bj::object c = wait_checkout(gw_, id, payment_is("succeeded"));
+  EXPECT_EQ(payment_status(c), "succeeded") << gw_.log_tail();
+}
+
+// ---- manual capture ------------------------------------------------------------------------
+
+TEST_F(Processors, StripeManualCaptureAuthorizesThenCapturesOnAmountCapturableUpdated) {
+  start({"stripe-main"});
+  bj::object block = adapter_block("stripe", sim_->url("stripe"));
+  block["settings"] = bj::object{{"capture_method", "manual"}};
+  put(gw_, "/v1/admin/adapters/stripe-main", block);
+  bj::object created = create(gw_, {{"ebook", 1}}, "pm_card_visa");
+  ASSERT_FALSE(created.empty());
+  std::string id = str(created.at("id"));
+  std::string pi = str(created.at("payment").at("reference"));
+  bj::object c = wait_checkout(gw_, id, payment_is("succeeded"));
+  ASSERT_EQ(payment_status(c), "succeeded") << bj::serialize(c) << "\n" << gw_.log_tail();
+  EXPECT_TRUE(has_event(gw_, id, "checkout.paid"));
+
+  auto posts = received(*sim_, "stripe", "POST", "/v1/payment_intents");
+  ASSERT_EQ(posts.size(), 1u);
+  std::string form(posts[0].at("body").as_string());
+  EXPECT_NE(form.find("capture_method=manual"), std::string::npos) << form;
+  auto captures = received(*sim_, "stripe", "POST", "/v1/payment_intents/" + pi + "/capture");
+  ASSERT_GE(captures.size(), 1u);
+  EXPECT_FALSE(header_of(captures[0], "idempotency-key").empty());
+  for (const auto& cap : captures) {
+    EXPECT_EQ(header_of(cap, "idempotency-key"), header_of(captures[0], "idempotency-key"));
+  }
+  auto intents = sim_state(*sim_, "stripe").at("payment_intents").as_array();
+  ASSERT_EQ(intents.size(), 1u);
+  EXPECT_EQ(intents[0].at("status"), "succeeded");
+  EXPECT_EQ(intents[0].at("amount_received"), c.at("amount_total"));
+}
+
+TEST_F(Processors, AdyenManualCaptureCapturesAfterAuthorisation) {
+  start({"adyen-main"});
+  bj::object block = adapter_block("adyen", sim_->url("adyen"));
+  block["settings"].as_object()["capture"] = "manual";
+  put(gw_, "/v1/admin/adapters/adyen-main", block);
+  bj::object created = create(gw_, {{"ebook", 1}}, "");
+  ASSERT_FALSE(created.empty());
+  std::string id = str(created.at("id"));
+  auto sessions = received(*sim_, "adyen", "POST", "/v71/sessions");
+  ASSERT_EQ(sessions.size(), 1u);
+  bj::value session = bj::parse(str(sessions[0].at("body")));
+  EXPECT_EQ(session.at("additionalData").at("manualCapture"), "true") << bj::serialize(session);
+
+  browse(str(created.at("payment").at("client_action").at("url")));
+  bj::object c = wait_checkout(gw_, id, payment_is("succeeded"));
+  ASSERT_EQ(payment_status(c), "succeeded") << bj::serialize(c) << "\n" << gw_.log_tail();
+  EXPECT_TRUE(has_event(gw_, id, "checkout.paid"));
+  std::string psp = str(c.at("payment").at("reference"));
+  auto captures = received(*sim_, "adyen", "POST", "/v71/payments/" + psp + "/captures");
+  ASSERT_GE(captures.size(), 1u) << psp;
+  EXPECT_FALSE(header_of(captures[0], "idempotency-key").empty());
+  std::size_t captured = 0;
+  bj::object state = sim_state(*sim_, "adyen");
+  for (const auto& m : state.at("modifications").as_array()) {
+    if (m.at("type") == "captures" && m.at("success").as_bool()) ++captured;
+  }
+  EXPECT_EQ(captured, 1u);
 }
 
 }  // namespace

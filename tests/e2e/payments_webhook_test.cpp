@@ -2,6 +2,8 @@
 // processor's scheme by the test (Stripe-Signature, Adyen's per-item HMAC), an unknown event
 // type is stored and answered 2xx (Adyen: "[accepted]") and changes nothing; a bad signature, a
 // stale timestamp or a PayPal certificate URL off PayPal's hosts is a 400 and changes nothing.
+// PayPal with `webhook_verification: "api"`: the gateway asks the simulator's
+// verify-webhook-signature, which says SUCCESS only for what it signed itself.
 #include "adapters/payments/adyen/adyen_wire.hpp"
 #include "adapters/payments/stripe/stripe_wire.hpp"
 #include "gateway/core/clock.hpp"
@@ -154,6 +156,110 @@ TEST_F(ProcessorWebhooks, PaypalCertificateIsNeverFetchedFromAnotherHost) {
   ASSERT_TRUE(r);
   EXPECT_GE(r->status, 400) << r->body;
   EXPECT_EQ(event_count(gw_), 0u);
+}
+
+// ---- PayPal, webhook_verification "api" ----------------------------------------------------
+
+// One transmission as the gateway forwarded it to verify-webhook-signature: the headers PayPal
+// sent and the event's exact bytes (spliced into the request, not re-serialized).
+struct Transmission {
+  std::string algo, cert_url, id, sig, time, body;
+};
+
+Transmission transmission_of(const bj::object& recorded) {
+  std::string raw(recorded.at("body").as_string());
+  bj::value doc = bj::parse(raw);
+  const bj::object& o = doc.as_object();
+  auto s = [&](const char* k) { return std::string(o.at(k).as_string()); };
+  const std::string marker = R"("webhook_event":)";
+  std::size_t at = raw.find(marker);
+  EXPECT_NE(at, std::string::npos) << raw;
+  std::string body = raw.substr(at + marker.size(), raw.size() - at - marker.size() - 1);
+  return {s("auth_algo"),        s("cert_url"),          s("transmission_id"),
+          s("transmission_sig"), s("transmission_time"), body};
+}
+
+std::optional<Reply> post_paypal(GatewayProcess& gw, const Transmission& t) {
+  return gw.request("POST", "/v1/webhooks/paypal-main", t.body,
+                    {{"content-type", "application/json"},
+                     {"paypal-auth-algo", t.algo},
+                     {"paypal-cert-url", t.cert_url},
+                     {"paypal-transmission-id", t.id},
+                     {"paypal-transmission-sig", t.sig},
+                     {"paypal-transmission-time", t.time}});
+}
+
+const char* const kVerifyPath = "/v1/notifications/verify-webhook-signature";
+
+TEST_F(ProcessorWebhooks, PaypalApiVerificationAcceptsWhatPaypalSignedAndRefusesAnythingElse) {
+  configure(gw_, *sim_, {"paypal-main"});
+  bj::object block = adapter_block("paypal", sim_->url("paypal"));
+  block["settings"].as_object()["webhook_verification"] = "api";
+  put(gw_, "/v1/admin/adapters/paypal-main", block);
+
+  // A buyer approves; CHECKOUT.ORDER.APPROVED and PAYMENT.CAPTURE.COMPLETED are each verified
+  // by asking PayPal, and the checkout is paid.
+  bj::object created = create(gw_, {{"ebook", 1}}, "");
+  ASSERT_FALSE(created.empty());
+  std::string id(created.at("id").as_string());
+  EXPECT_EQ(
+      browse(std::string(created.at("payment").at("client_action").at("url").as_string())).status,
+      200);
+  bj::object c = wait_checkout(gw_, id, payment_is("succeeded"));
+  ASSERT_EQ(payment_status(c), "succeeded") << bj::serialize(c) << "\n" << gw_.log_tail();
+  auto verifies = received(*sim_, "paypal", "POST", kVerifyPath);
+  ASSERT_GE(verifies.size(), 2u);
+  for (const auto& v : verifies) {
+    EXPECT_TRUE(header_of(v, "authorization").starts_with("Bearer ")) << bj::serialize(v);
+    bj::value doc = bj::parse(std::string(v.at("body").as_string()));
+    EXPECT_EQ(doc.at("webhook_id"), kPaypalWebhookId);
+  }
+  // The certificate was never fetched: PayPal did the checking.
+  for (const auto& r : sim_->requests("paypal")) {
+    EXPECT_EQ(std::string(r.at("target").as_string()).find("/v1/notifications/certs/"),
+              std::string::npos);
+  }
+
+  std::size_t events = event_count(gw_);
+  Transmission genuine = transmission_of(verifies[0]);
+  Transmission other = transmission_of(verifies[1]);
+  auto verify_calls = [&] { return received(*sim_, "paypal", "POST", kVerifyPath).size(); };
+  std::size_t asked = verify_calls();
+
+  // The genuine transmission again (PayPal resends until it hears 2xx): SUCCESS, a duplicate.
+  auto r = post_paypal(gw_, genuine);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status / 100, 2) << r->body;
+  EXPECT_EQ(verify_calls(), ++asked);
+
+  // The same headers over a changed event: PayPal answers FAILURE, the gateway refuses it.
+  Transmission tampered = genuine;
+  std::size_t at = tampered.body.find(R"("event_version":"1.0")");
+  ASSERT_NE(at, std::string::npos) << tampered.body;
+  tampered.body.replace(at, 21, R"("event_version":"1.1")");
+  r = post_paypal(gw_, tampered);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_EQ(verify_calls(), ++asked);
+
+  // Another transmission's signature over this one's headers and event.
+  Transmission swapped = genuine;
+  swapped.sig = other.sig;
+  r = post_paypal(gw_, swapped);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_EQ(verify_calls(), ++asked);
+
+  // A transmission PayPal never sent.
+  Transmission forged = genuine;
+  forged.id = "69cd13f0-d67a-11e5-baa3-778b53f4ae55";
+  r = post_paypal(gw_, forged);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_EQ(verify_calls(), ++asked);
+
+  EXPECT_EQ(event_count(gw_), events);
+  EXPECT_EQ(payment_status(checkout(gw_, id)), "succeeded");
 }
 
 }  // namespace

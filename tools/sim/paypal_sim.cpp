@@ -656,8 +656,10 @@ class PayPalSim final : public Simulator {
     });
   }
 
-  // verify-webhook-signature: checks the signature against the event this simulator sent with
-  // that transmission id (PayPal checks its own records the same way).
+  // verify-webhook-signature: SUCCESS only for a message this simulator sent and signed: the
+  // transmission id it used, its algorithm and certificate, the webhook_id in the signed string,
+  // and the event unchanged; FAILURE for anything else (PayPal checks its own records the same
+  // way).
   http::Response verify(const http::Request& req) {
     boost::system::error_code ec;
     bj::value v = bj::parse(req.body, ec);
@@ -675,7 +677,9 @@ class PayPalSim final : public Simulator {
     bool ok = false;
     auto sent = sent_.find(str(o, "transmission_id"));
     auto sig = core::base64_decode(str(o, "transmission_sig"));
-    if (event && sent != sent_.end() && sig) {
+    bool ours = str(o, "auth_algo") == "SHA256withRSA" &&
+                str(o, "cert_url").ends_with("/v1/notifications/certs/" + cert_id_);
+    if (ours && event && sent != sent_.end() && sig) {
       bj::value original = bj::parse(sent->second, ec);
       ok = !ec && original == *event &&
            core::rsa_sha256_verify_with_certificate(
