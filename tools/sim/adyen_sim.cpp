@@ -45,21 +45,9 @@ struct Payment {
   std::int64_t refunded = 0;
 };
 
-class AdyenSim final : public Simulator {
+class AdyenSim final : public payments::ProcessorSim<bj::object> {
  public:
-  explicit AdyenSim(Context& ctx) : Simulator(ctx) {}
-
-  Task<http::Response> handle(http::Request& req) override {
-    std::vector<bj::object> items;
-    http::Response r;
-    {
-      std::lock_guard lock(mutex_);
-      self_ = payments::self_url(req);
-      r = dispatch(req, items);
-    }
-    for (auto& item : items) send(std::move(item));
-    co_return r;
-  }
+  explicit AdyenSim(Context& ctx) : ProcessorSim(ctx) {}
 
   bj::object state() const override {
     std::lock_guard lock(mutex_);
@@ -96,7 +84,7 @@ class AdyenSim final : public Simulator {
     return t.substr(0, 19) + "+00:00";
   }
 
-  http::Response dispatch(const http::Request& req, std::vector<bj::object>& items) {
+  http::Response dispatch(const http::Request& req, std::vector<bj::object>& items) override {
     auto seg = payments::split_path(req.path);
     // The shopper's pages: hosted checkout and redirect methods (a browser, no key).
     if (req.method == "GET" && seg.size() == 4 && seg[0] == "checkoutshopper" &&
@@ -347,7 +335,7 @@ class AdyenSim final : public Simulator {
     return o;
   }
 
-  void send(bj::object item) {
+  void send(bj::object item) override {
     if (auto sig = adapters::adyen::item_signature(ctx_.secret(), item)) {
       item["additionalData"].as_object()["hmacSignature"] = *sig;
     }
@@ -362,8 +350,6 @@ class AdyenSim final : public Simulator {
          bj::serialize(batch)});
   }
 
-  mutable std::mutex mutex_;
-  std::string self_;
   payments::Replays replays_;
   std::map<std::string, Payment> payments_;  // by pspReference (and by session/redirect id)
   bj::array modifications_;

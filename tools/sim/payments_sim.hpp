@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,36 @@ inline std::vector<std::string> split_path(std::string_view path) {
   }
   return out;
 }
+
+// A processor's simulator: each request is dispatched under `mutex_` (one at a time, with `self_`
+// set to how it reached the simulator); what it causes to be sent (webhooks, notification items)
+// is sent after the lock is released.
+template <class Outbound>
+class ProcessorSim : public Simulator {
+ public:
+  using Simulator::Simulator;
+
+  Task<http::Response> handle(http::Request& req) final {
+    std::vector<Outbound> out;
+    http::Response r;
+    {
+      std::lock_guard lock(mutex_);
+      self_ = self_url(req);
+      r = dispatch(req, out);
+    }
+    for (auto& o : out) send(std::move(o));
+    co_return r;
+  }
+
+ protected:
+  // Serves one API request under mutex_; adds what it causes to be sent to `out`.
+  virtual http::Response dispatch(const http::Request& req, std::vector<Outbound>& out) = 0;
+  // Signs and queues one outbound message (outside the lock).
+  virtual void send(Outbound outbound) = 0;
+
+  mutable std::mutex mutex_;
+  std::string self_;  // "http://127.0.0.1:12111": links the simulator hands out point here
+};
 
 }  // namespace payments
 }  // namespace mg::sim

@@ -137,24 +137,12 @@ std::string error_json_text(std::string_view name, std::string_view message, std
   return bj::serialize(o);
 }
 
-class PayPalSim final : public Simulator {
+class PayPalSim final : public payments::ProcessorSim<OutboundWebhook> {
  public:
-  explicit PayPalSim(Context& ctx) : Simulator(ctx) {
+  explicit PayPalSim(Context& ctx) : ProcessorSim(ctx) {
     if (const char* ttl = std::getenv("MERCHGATE_SIM_PAYPAL_TOKEN_TTL_S"); ttl && *ttl)
       token_ttl_s_ = std::max(1, std::atoi(ttl));
     cert_id_ = "CERT-360caa42-sim-" + ctx_.random_id("", 8);
-  }
-
-  Task<http::Response> handle(http::Request& req) override {
-    std::vector<OutboundWebhook> out;
-    http::Response r;
-    {
-      std::lock_guard lock(mutex_);
-      self_ = payments::self_url(req);
-      r = dispatch(req, out);
-    }
-    for (auto& w : out) send(std::move(w));
-    co_return r;
   }
 
   bj::object state() const override {
@@ -213,7 +201,7 @@ class PayPalSim final : public Simulator {
     return t.substr(0, 19) + "Z";
   }
 
-  http::Response dispatch(const http::Request& req, std::vector<OutboundWebhook>& out) {
+  http::Response dispatch(const http::Request& req, std::vector<OutboundWebhook>& out) override {
     auto seg = payments::split_path(req.path);
     const std::string& m = req.method;
     // The buyer's approval page (a browser, no token).
@@ -634,7 +622,7 @@ class PayPalSim final : public Simulator {
          bj::serialize(evt)});
   }
 
-  void send(OutboundWebhook w) {
+  void send(OutboundWebhook w) override {
     std::string cert_url = self_ + "/v1/notifications/certs/" + cert_id_;
     std::string webhook_id = ctx_.secret();
     ctx_.send_webhook(std::move(w), [this, cert_url, webhook_id](OutboundWebhook& copy) {
@@ -691,10 +679,8 @@ class PayPalSim final : public Simulator {
     return json_reply(200, bj::object{{"verification_status", ok ? "SUCCESS" : "FAILURE"}});
   }
 
-  mutable std::mutex mutex_;
   Signer signer_;
   std::string cert_id_;
-  std::string self_;
   int token_ttl_s_ = 32400;
   std::int64_t tokens_issued_ = 0;
   std::map<std::string, std::int64_t> tokens_;  // token -> expiry (ms)

@@ -152,21 +152,9 @@ http::Response stripe_error(int status, std::string_view type, std::string messa
   return json_reply(status, bj::object{{"error", std::move(e)}});
 }
 
-class StripeSim final : public Simulator {
+class StripeSim final : public payments::ProcessorSim<OutboundWebhook> {
  public:
-  explicit StripeSim(Context& ctx) : Simulator(ctx) {}
-
-  Task<http::Response> handle(http::Request& req) override {
-    std::vector<OutboundWebhook> out;
-    http::Response r;
-    {
-      std::lock_guard lock(mutex_);
-      self_ = payments::self_url(req);
-      r = dispatch(req, out);
-    }
-    for (auto& w : out) send(std::move(w));
-    co_return r;
-  }
+  explicit StripeSim(Context& ctx) : ProcessorSim(ctx) {}
 
   bj::object state() const override {
     std::lock_guard lock(mutex_);
@@ -189,7 +177,7 @@ class StripeSim final : public Simulator {
  private:
   // ---- plumbing ---------------------------------------------------------------------------
 
-  http::Response dispatch(const http::Request& req, std::vector<OutboundWebhook>& out) {
+  http::Response dispatch(const http::Request& req, std::vector<OutboundWebhook>& out) override {
     auto seg = payments::split_path(req.path);
     // The 3-D Secure page a redirect_to_url action points at (a browser, no key).
     if (seg.size() == 3 && seg[0] == "3d_secure_2" && seg[1] == "authenticate") {
@@ -478,7 +466,7 @@ class StripeSim final : public Simulator {
                    bj::serialize(evt)});
   }
 
-  void send(OutboundWebhook w) {
+  void send(OutboundWebhook w) override {
     std::string secret = ctx_.secret();
     Context* ctx = &ctx_;
     ctx_.send_webhook(std::move(w), [secret, ctx](OutboundWebhook& signed_copy) {
@@ -925,8 +913,6 @@ class StripeSim final : public Simulator {
     return json_reply(200, dispute_json(d));
   }
 
-  mutable std::mutex mutex_;
-  std::string self_;
   payments::Replays replays_;
   std::map<std::string, Intent> intents_;
   std::map<std::string, Refund> refunds_;

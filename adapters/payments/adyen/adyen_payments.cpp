@@ -2,6 +2,7 @@
 
 #include "adapters/http/client.hpp"
 #include "adapters/payments/adyen/adyen_wire.hpp"
+#include "adapters/payments/support/payment_support.hpp"
 #include "adapters/schema.hpp"
 #include "gateway/core/crypto.hpp"
 
@@ -14,21 +15,13 @@ namespace mg::adapters::adyen {
 namespace bj = boost::json;
 namespace {
 
-std::string trim_slash(std::string s) {
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  return s;
-}
+using payments::credential;
+using payments::trim_slash;
 
 // Adyen takes idempotency keys up to 64 characters; longer ones are hashed (64 hex, stable).
-std::string adyen_key(const std::string& key) {
-  return key.size() <= 64 ? key : core::hex_encode(core::sha256(key));
-}
+std::string adyen_key(const std::string& key) { return payments::bounded_key(key, 64); }
 
-bool is_psp_reference(std::string_view id) {
-  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-  });
-}
+bool is_psp_reference(std::string_view id) { return payments::is_path_id(id, 64); }
 
 struct Call {
   std::string path;  // after /v{N}
@@ -170,19 +163,9 @@ class AdyenPayments final : public PaymentAdapter {
     req.traceparent = call.traceparent;
     req.adapter = id();
     req.operation = call.operation;
-    auto r = co_await services_.http->async_send(std::move(req));
-    if (!r) co_return transport_error(r.error(), "adyen " + call.operation);
-    if (r->status < 200 || r->status >= 300) {
-      co_return error_from(r->status, r->body, r->header("retry-after"));
-    }
-    boost::system::error_code ec;
-    bj::value v = bj::parse(r->body, ec);
-    if (ec || !v.is_object()) {
-      co_return adapter_error(adapter_errc::partner_error,
-                              "adyen " + call.operation + ": the answer is not a JSON object",
-                              r->status);
-    }
-    co_return std::move(v.as_object());
+    std::string what = "adyen " + call.operation;
+    co_return co_await payments::send_for_object(*services_.http, std::move(req), std::move(what),
+                                                 &error_from);
   }
 
   Settings settings_;
@@ -191,11 +174,6 @@ class AdyenPayments final : public PaymentAdapter {
   AdapterServices services_;
   std::string base_url_;
 };
-
-std::string credential(const AdapterConfig& c, std::string_view key) {
-  const auto* v = c.credentials.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 }  // namespace
 

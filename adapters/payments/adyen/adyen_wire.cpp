@@ -1,26 +1,20 @@
 #include "adapters/payments/adyen/adyen_wire.hpp"
 
+#include "adapters/payments/support/payment_support.hpp"
+
 #include "gateway/core/crypto.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
-#include <charconv>
 
 namespace mg::adapters::adyen {
 namespace bj = boost::json;
 namespace {
 
-std::string str(const bj::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-const bj::object* sub(const bj::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_object() ? &v->as_object() : nullptr;
-}
+using payments::str;
+using payments::sub;
 
 // A JSON scalar as the text Adyen's libraries put in the signing string.
 std::string scalar_text(const bj::value* v) {
@@ -271,19 +265,7 @@ AdapterError error_from(int status, std::string_view body, std::string_view retr
   }
   if (message.empty()) message = "HTTP " + std::to_string(status) + " from Adyen";
   message = "adyen: " + (code.empty() ? "" : code + ": ") + message;
-  if (status == 401 || status == 403) {
-    return adapter_error(adapter_errc::authentication, message, status, code);
-  }
-  if (status == 404) return adapter_error(adapter_errc::not_found, message, status, code);
-  if (status == 409 || status == 429) {
-    AdapterError e = adapter_error(adapter_errc::rate_limited, message, status, code);
-    std::int64_t seconds = 1;
-    if (!retry_after.empty())
-      std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
-    e.retry_after = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 1, 3600));
-    return e;
-  }
-  if (status >= 500 || status < 400) return server_error(status, message, code);
+  if (auto e = payments::common_status_error(status, message, code, retry_after)) return *e;
   return adapter_error(adapter_errc::rejected, message, status, code.empty() ? type : code);
 }
 

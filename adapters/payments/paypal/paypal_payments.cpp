@@ -2,6 +2,7 @@
 
 #include "adapters/http/client.hpp"
 #include "adapters/payments/paypal/paypal_wire.hpp"
+#include "adapters/payments/support/payment_support.hpp"
 #include "adapters/schema.hpp"
 #include "gateway/core/crypto.hpp"
 
@@ -23,26 +24,15 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-std::string trim_slash(std::string s) {
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  return s;
-}
+using payments::credential;
+using payments::str;
+using payments::trim_slash;
 
 // PayPal-Request-Id is at most 108 characters; longer keys are hashed (stable).
-std::string request_id(const std::string& key) {
-  return key.size() <= 108 ? key : core::hex_encode(core::sha256(key));
-}
+std::string request_id(const std::string& key) { return payments::bounded_key(key, 108); }
 
-bool is_path_id(std::string_view id) {
-  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
-}
-
-std::string str(const bj::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
+// PayPal ids: orders, captures, refunds (upper case and digits), webhook event ids (WH-…).
+bool is_path_id(std::string_view id) { return payments::is_path_id(id, 64, "-"); }
 
 struct Call {
   std::string method;
@@ -360,23 +350,14 @@ class PayPalPayments final : public PaymentAdapter {
       req.traceparent = call.traceparent;
       req.adapter = id();
       req.operation = call.operation;
+      std::string what = "paypal " + call.operation;
       auto r = co_await services_.http->async_send(std::move(req));
-      if (!r) co_return transport_error(r.error(), "paypal " + call.operation);
+      if (!r) co_return transport_error(r.error(), what);
       if (r->status == 401 && attempt == 0) {
         refused = bearer->generation;
         continue;
       }
-      if (r->status < 200 || r->status >= 300) {
-        co_return error_from(r->status, r->body, r->header("retry-after"));
-      }
-      boost::system::error_code ec;
-      bj::value v = bj::parse(r->body, ec);
-      if (ec || !v.is_object()) {
-        co_return adapter_error(adapter_errc::partner_error,
-                                "paypal " + call.operation + ": the answer is not a JSON object",
-                                r->status);
-      }
-      co_return std::move(v.as_object());
+      co_return payments::object_answer(*r, what, &error_from);
     }
     co_return adapter_error(adapter_errc::authentication, "paypal refused a fresh token", 401);
   }
@@ -431,11 +412,6 @@ class PayPalPayments final : public PaymentAdapter {
   std::mutex cert_mutex_;
   std::map<std::string, std::pair<std::string, core::Timestamp>> certs_;
 };
-
-std::string credential(const AdapterConfig& c, std::string_view key) {
-  const auto* v = c.credentials.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 }  // namespace
 

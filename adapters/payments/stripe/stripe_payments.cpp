@@ -2,33 +2,21 @@
 
 #include "adapters/http/client.hpp"
 #include "adapters/payments/stripe/stripe_wire.hpp"
+#include "adapters/payments/support/payment_support.hpp"
 #include "adapters/schema.hpp"
-
-#include "gateway/core/crypto.hpp"
-
-#include <boost/json/parse.hpp>
-
-#include <algorithm>
 
 namespace mg::adapters::stripe {
 namespace bj = boost::json;
 namespace {
 
-std::string trim_slash(std::string s) {
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  return s;
-}
+using payments::credential;
+using payments::trim_slash;
 
 // Stripe accepts idempotency keys up to 255 characters; longer ones are hashed (stable).
-std::string stripe_key(const std::string& key) {
-  return key.size() <= 255 ? key : core::hex_encode(core::sha256(key));
-}
+std::string stripe_key(const std::string& key) { return payments::bounded_key(key, 255); }
 
-bool is_path_id(std::string_view id) {
-  return !id.empty() && id.size() <= 255 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
+// Stripe ids: pi_…, re_…, acct_….
+bool is_path_id(std::string_view id) { return payments::is_path_id(id, 255, "_"); }
 
 // One call: method, path, form parameters (POST), the idempotency key, metric labels.
 struct Call {
@@ -179,19 +167,9 @@ class StripePayments final : public PaymentAdapter {
     req.traceparent = call.traceparent;
     req.adapter = id();
     req.operation = call.operation;
-    auto r = co_await services_.http->async_send(std::move(req));
-    if (!r) co_return transport_error(r.error(), "stripe " + call.operation);
-    if (r->status < 200 || r->status >= 300) {
-      co_return error_from(r->status, r->body, r->header("retry-after"));
-    }
-    boost::system::error_code ec;
-    bj::value v = bj::parse(r->body, ec);
-    if (ec || !v.is_object()) {
-      co_return adapter_error(adapter_errc::partner_error,
-                              "stripe " + call.operation + ": the answer is not a JSON object",
-                              r->status);
-    }
-    co_return std::move(v.as_object());
+    std::string what = "stripe " + call.operation;
+    co_return co_await payments::send_for_object(*services_.http, std::move(req), std::move(what),
+                                                 &error_from);
   }
 
   Settings settings_;
@@ -200,11 +178,6 @@ class StripePayments final : public PaymentAdapter {
   AdapterServices services_;
   std::string base_url_;
 };
-
-std::string credential(const AdapterConfig& c, std::string_view key) {
-  const auto* v = c.credentials.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 }  // namespace
 

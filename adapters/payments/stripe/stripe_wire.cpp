@@ -1,5 +1,7 @@
 #include "adapters/payments/stripe/stripe_wire.hpp"
 
+#include "adapters/payments/support/payment_support.hpp"
+
 #include "gateway/core/crypto.hpp"
 
 #include <boost/json/parse.hpp>
@@ -12,20 +14,9 @@ namespace mg::adapters::stripe {
 namespace bj = boost::json;
 namespace {
 
-std::string str(const bj::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::int64_t num(const bj::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
-
-const bj::object* sub(const bj::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v && v->is_object() ? &v->as_object() : nullptr;
-}
+using payments::num;
+using payments::str;
+using payments::sub;
 
 // An expandable field: the id string, or the expanded object's id.
 std::string id_of(const bj::object& o, std::string_view k) {
@@ -304,21 +295,7 @@ AdapterError error_from(int status, std::string_view body, std::string_view retr
     std::string decline = err ? str(*err, "decline_code") : "";
     return adapter_error(adapter_errc::declined, message, status, decline.empty() ? code : decline);
   }
-  if (status == 401 || status == 403) {
-    return adapter_error(adapter_errc::authentication, message, status, code);
-  }
-  if (status == 404) return adapter_error(adapter_errc::not_found, message, status, code);
-  if (status == 409 || status == 429) {
-    // 409: another request with this idempotency key is still running; 429: rate limited.
-    AdapterError e = adapter_error(adapter_errc::rate_limited, message, status, code);
-    std::int64_t seconds = 1;
-    if (!retry_after.empty()) {
-      std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
-    }
-    e.retry_after = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 1, 3600));
-    return e;
-  }
-  if (status >= 500 || status < 400) return server_error(status, message, code);
+  if (auto e = payments::common_status_error(status, message, code, retry_after)) return *e;
   if (code == "payment_intent_unexpected_state" || code == "charge_already_refunded" ||
       code == "charge_already_captured") {
     return adapter_error(adapter_errc::invalid_state, message, status, code);
