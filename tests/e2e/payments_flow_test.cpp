@@ -201,8 +201,7 @@ TEST_F(Processors, StripeDisputeOpensAndClosesOnTheCheckout) {
   bj::object created = create(gw_, {{"ebook", 1}}, "pm_card_createDispute");
   ASSERT_FALSE(created.empty());
   std::string id = str(created.at("id"));
-  bj::object c = wait_checkout(
-      gw_, id, [](const bj::object& x) { return !x.at("disputes").as_array().empty(); });
+  bj::object c = wait_checkout(gw_, id, has_dispute);
   ASSERT_EQ(c.at("disputes").as_array().size(), 1u) << bj::serialize(c) << "\n" << gw_.log_tail();
   const auto& d = c.at("disputes").as_array()[0].as_object();
   EXPECT_EQ(d.at("amount"), 900);
@@ -259,7 +258,7 @@ TEST_F(Processors, PaypalDeclinedCaptureFailsTheCheckout) {
   ASSERT_FALSE(created.empty());
   std::string id = str(created.at("id"));
   ASSERT_TRUE(created.at("payment").at("client_action").is_object());
-  EXPECT_EQ(browse(str(created.at("payment").at("client_action").at("url"))).status, 200);
+  EXPECT_EQ(browse(action_url(created)).status, 200);
   bj::object c = wait_checkout(gw_, id, payment_is("failed"));
   ASSERT_EQ(payment_status(c), "failed") << bj::serialize(c) << "\n" << gw_.log_tail();
   EXPECT_EQ(c.at("status"), "payment_failed");
@@ -279,13 +278,13 @@ TEST_F(Processors, PaypalCancelBeforeApprovalAndAfterCapture) {
       wait_checkout(gw_, open_id, [](const bj::object& x) { return x.at("status") == "canceled"; });
   EXPECT_EQ(c.at("status"), "canceled") << bj::serialize(c);
   // Approving afterwards charges nobody: merchgate does not capture a canceled checkout.
-  browse(str(open.at("payment").at("client_action").at("url")));
+  browse(action_url(open));
 
   std::int64_t total = add_slow_product();
   bj::object paid = create(gw_, {{"slow-tee", 1}}, "");
   ASSERT_FALSE(paid.empty());
   std::string paid_id = str(paid.at("id"));
-  browse(str(paid.at("payment").at("client_action").at("url")));
+  browse(action_url(paid));
   c = wait_checkout(gw_, paid_id, payment_is("succeeded"));
   ASSERT_EQ(payment_status(c), "succeeded") << gw_.log_tail();
   r = cancel(gw_, paid_id);
@@ -309,9 +308,8 @@ TEST_F(Processors, PaypalReversedCaptureIsALostDispute) {
   ASSERT_FALSE(created.empty());
   std::string id = str(created.at("id"));
   // The buyer pays, then their bank takes the money back.
-  browse(str(created.at("payment").at("client_action").at("url")) + "&outcome=reversed");
-  bj::object c = wait_checkout(
-      gw_, id, [](const bj::object& x) { return !x.at("disputes").as_array().empty(); });
+  browse(action_url(created) + "&outcome=reversed");
+  bj::object c = wait_checkout(gw_, id, has_dispute);
   ASSERT_EQ(c.at("disputes").as_array().size(), 1u) << bj::serialize(c) << "\n" << gw_.log_tail();
   EXPECT_EQ(c.at("disputes").as_array()[0].at("amount"), 900);
   EXPECT_EQ(c.at("disputes").as_array()[0].at("status"), "lost");
@@ -357,7 +355,7 @@ TEST_F(Processors, AdyenRefusedPaymentFailsTheCheckout) {
   bj::object created = create(gw_, {{"ebook", 1}}, "");
   ASSERT_FALSE(created.empty());
   std::string id = str(created.at("id"));
-  browse(str(created.at("payment").at("client_action").at("url")));
+  browse(action_url(created));
   bj::object c = wait_checkout(gw_, id, payment_is("failed"));
   ASSERT_EQ(payment_status(c), "failed") << bj::serialize(c) << "\n" << gw_.log_tail();
   EXPECT_EQ(c.at("status"), "payment_failed");
@@ -370,7 +368,7 @@ TEST_F(Processors, AdyenCancelAfterPaymentRefundsIt) {
   bj::object created = create(gw_, {{"slow-tee", 1}}, "");
   ASSERT_FALSE(created.empty());
   std::string id = str(created.at("id"));
-  browse(str(created.at("payment").at("client_action").at("url")));
+  browse(action_url(created));
   bj::object c = wait_checkout(gw_, id, payment_is("succeeded"));
   ASSERT_EQ(payment_status(c), "succeeded") << gw_.log_tail();
   auto r = cancel(gw_, id);
@@ -388,9 +386,8 @@ TEST_F(Processors, AdyenChargebackOpensADispute) {
   ASSERT_FALSE(created.empty());
   std::string id = str(created.at("id"));
   // Adyen's test holder name for a payment that is then charged back.
-  browse(str(created.at("payment").at("client_action").at("url")) + "?holderName=CHARGEBACK");
-  bj::object c = wait_checkout(
-      gw_, id, [](const bj::object& x) { return !x.at("disputes").as_array().empty(); });
+  browse(action_url(created) + "?holderName=CHARGEBACK");
+  bj::object c = wait_checkout(gw_, id, has_dispute);
   ASSERT_EQ(c.at("disputes").as_array().size(), 1u) << bj::serialize(c) << "\n" << gw_.log_tail();
   const auto& d = c.at("disputes").as_array()[0].as_object();
   EXPECT_EQ(d.at("amount"), 900);
@@ -415,7 +412,7 @@ TEST_F(Processors, AnUnreachableProcessorFailsOverToTheNextWithBothAttemptsRecor
   EXPECT_EQ(attempts[0].at("outcome"), "unavailable");
   EXPECT_EQ(attempts[1].at("processor"), "adyen-main");
   EXPECT_EQ(attempts[1].at("outcome"), "created");
-  browse(str(created.at("payment").at("client_action").at("url")));
+  browse(action_url(created));
   bj::object c = wait_checkout(gw_, id, payment_is("succeeded"));
   EXPECT_EQ(payment_status(c), "succeeded") << gw_.log_tail();
   EXPECT_EQ(c.at("payment").at("attempts").as_array().size(), 2u);
@@ -489,7 +486,7 @@ TEST_F(Processors, AProcessorWhoseBreakerIsOpenIsSkippedWithoutBeingCalled) {
   EXPECT_EQ(attempts[1].at("processor"), "adyen-main");
   EXPECT_EQ(attempts[1].at("outcome"), "created");
   EXPECT_TRUE(sim_->requests("stripe").empty()) << bj::serialize(sim_->requests("stripe"));
-  browse(str(created.at("payment").at("client_action").at("url")));
+  browse(action_url(created));
   bj::object c = wait_checkout(gw_, id, payment_is("succeeded"));
   EXPECT_EQ(payment_status(c), "succeeded") << gw_.log_tail();
 }
@@ -538,7 +535,7 @@ TEST_F(Processors, AdyenManualCaptureCapturesAfterAuthorisation) {
   bj::value session = bj::parse(str(sessions[0].at("body")));
   EXPECT_EQ(session.at("additionalData").at("manualCapture"), "true") << bj::serialize(session);
 
-  browse(str(created.at("payment").at("client_action").at("url")));
+  browse(action_url(created));
   bj::object c = wait_checkout(gw_, id, payment_is("succeeded"));
   ASSERT_EQ(payment_status(c), "succeeded") << bj::serialize(c) << "\n" << gw_.log_tail();
   EXPECT_TRUE(has_event(gw_, id, "checkout.paid"));

@@ -151,6 +151,13 @@ inline std::optional<Reply> cancel(GatewayProcess& gw, const std::string& id) {
   return gw.app("POST", "/v1/checkouts/" + id + "/cancel", "{}", core::new_id("idem"));
 }
 
+// The URL of a created checkout's redirect client action.
+inline std::string action_url(const bj::object& created) {
+  return std::string(created.at("payment").at("client_action").at("url").as_string());
+}
+
+inline bool has_dispute(const bj::object& c) { return !c.at("disputes").as_array().empty(); }
+
 // What the buyer's browser does with a redirect client action: one GET, no redirect followed.
 inline Reply browse(const std::string& url) {
   http::ClientOptions options;

@@ -202,9 +202,7 @@ TEST_F(ProcessorWebhooks, PaypalApiVerificationAcceptsWhatPaypalSignedAndRefuses
   bj::object created = create(gw_, {{"ebook", 1}}, "");
   ASSERT_FALSE(created.empty());
   std::string id(created.at("id").as_string());
-  EXPECT_EQ(
-      browse(std::string(created.at("payment").at("client_action").at("url").as_string())).status,
-      200);
+  EXPECT_EQ(browse(action_url(created)).status, 200);
   bj::object c = wait_checkout(gw_, id, payment_is("succeeded"));
   ASSERT_EQ(payment_status(c), "succeeded") << bj::serialize(c) << "\n" << gw_.log_tail();
   auto verifies = received(*sim_, "paypal", "POST", kVerifyPath);

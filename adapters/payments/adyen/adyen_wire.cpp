@@ -295,12 +295,9 @@ std::optional<std::string> item_signature(std::string_view hex_key, const bj::ob
 
 AResult<WebhookResult> parse_notification(std::string_view body, std::string_view hex_key,
                                           const Settings& settings) {
-  boost::system::error_code ec;
-  bj::value v = bj::parse(body, ec);
-  if (ec || !v.is_object()) {
-    return adapter_error(adapter_errc::malformed_webhook, "notification is not a JSON object", 400);
-  }
-  const auto* items = v.as_object().if_contains("notificationItems");
+  auto notification = payments::webhook_object(body, "notification");
+  if (!notification) return notification.error();
+  const auto* items = notification->if_contains("notificationItems");
   if (!items || !items->is_array() || items->as_array().empty()) {
     return adapter_error(adapter_errc::malformed_webhook, "notification has no notificationItems",
                          400);

@@ -177,12 +177,7 @@ class PayPalPayments final : public PaymentAdapter {
         !fresh) {
       co_return fresh.error();
     }
-    boost::system::error_code ec;
-    bj::value parsed = bj::parse(request.body, ec);
-    if (ec || !parsed.is_object()) {
-      co_return adapter_error(adapter_errc::malformed_webhook, "event body is not a JSON object",
-                              400);
-    }
+    if (auto parsed = payments::webhook_object(request.body); !parsed) co_return parsed.error();
     if (settings_.webhook_verification == "api") {
       // The event goes back byte for byte (spliced in, not re-serialized).
       std::string body = R"({"auth_algo":)" + bj::serialize(bj::value(algo)) + R"(,"cert_url":)" +

@@ -368,12 +368,9 @@ boost::system::result<void, AdapterError> verify_signature(std::string_view head
 }
 
 AResult<WebhookResult> parse_event(std::string_view body) {
-  boost::system::error_code ec;
-  bj::value v = bj::parse(body, ec);
-  if (ec || !v.is_object()) {
-    return adapter_error(adapter_errc::malformed_webhook, "event body is not a JSON object", 400);
-  }
-  const auto& o = v.as_object();
+  auto event = payments::webhook_object(body);
+  if (!event) return event.error();
+  const bj::object& o = *event;
   std::string id = str(o, "id");
   std::string type = str(o, "type");
   const bj::object* data = sub(o, "data");

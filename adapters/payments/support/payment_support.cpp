@@ -31,6 +31,16 @@ const bj::array* arr(const bj::object& o, std::string_view key) {
   return v && v->is_array() ? &v->as_array() : nullptr;
 }
 
+AResult<bj::object> webhook_object(std::string_view body, std::string_view what) {
+  boost::system::error_code ec;
+  bj::value v = bj::parse(body, ec);
+  if (ec || !v.is_object()) {
+    return adapter_error(adapter_errc::malformed_webhook,
+                         std::string(what) + " is not a JSON object", 400);
+  }
+  return std::move(v.as_object());
+}
+
 std::string credential(const AdapterConfig& config, std::string_view key) {
   return str(config.credentials, key);
 }

@@ -28,6 +28,11 @@ std::int64_t num(const boost::json::object& o, std::string_view key);
 const boost::json::object* sub(const boost::json::object& o, std::string_view key);
 const boost::json::array* arr(const boost::json::object& o, std::string_view key);
 
+// A webhook body as a JSON object, or malformed_webhook (400) saying "<what> is not a JSON
+// object".
+AResult<boost::json::object> webhook_object(std::string_view body,
+                                            std::string_view what = "event body");
+
 // ---- configuration -------------------------------------------------------------------------
 
 // A string credential of the adapter block, or empty.
