@@ -366,7 +366,7 @@ void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact&
     f->updated_at = t.now();
     t.touch();
   }
-  bool new_package = false;
+  int new_packages = 0;
   for (const auto& s : fact.shipments) {
     bool known = std::any_of(f->shipments.begin(), f->shipments.end(), [&](const Shipment& k) {
       return k.tracking_number == s.tracking_number && k.carrier == s.carrier;
@@ -375,14 +375,39 @@ void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact&
       Shipment added = s;
       if (added.shipped_at == 0) added.shipped_at = t.now();
       f->shipments.push_back(std::move(added));
-      new_package = true;
+      ++new_packages;
     }
   }
-  if (new_package) {
+  if (new_packages > 0) {
     f->updated_at = t.now();
     t.touch();
   }
-  if (can_advance(f->status, fact.status)) {
+  bool advancing = can_advance(f->status, fact.status);
+  bool ends =
+      fact.status == FulfillmentStatus::failed || fact.status == FulfillmentStatus::canceled;
+  // A package is news for the buyer whatever the order's status: a split order stays
+  // in_production until its last package left, and each package that did is announced as
+  // `fulfillment.shipped` (with the fulfillment still in_production), one event per package
+  // however many one fact brings. A move to shipped announces one of its packages itself; one
+  // that ends the order comes after its packages.
+  int announce = new_packages;
+  if (advancing && !ends && rank(fact.status) >= rank(FulfillmentStatus::shipped) &&
+      rank(f->status) < rank(FulfillmentStatus::shipped) && announce > 0) {
+    --announce;
+  }
+  if (advancing && ends) {
+    for (; announce > 0; --announce)
+      t.event("fulfillment.shipped", PendingEvent::Kind::fulfillment, f->id);
+  }
+  // A step's event; the step into shipped is followed by the other new packages' events.
+  auto step = [&](FulfillmentStatus s) {
+    t.event(fulfillment_event_type(s), PendingEvent::Kind::fulfillment, f->id);
+    if (s == FulfillmentStatus::shipped) {
+      for (; announce > 0; --announce)
+        t.event("fulfillment.shipped", PendingEvent::Kind::fulfillment, f->id);
+    }
+  };
+  if (advancing) {
     FulfillmentStatus before = f->status;
     f->status = fact.status;
     f->updated_at = t.now();
@@ -396,22 +421,33 @@ void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact&
     if (rank(fact.status) <= rank(FulfillmentStatus::delivered)) {
       for (int r = std::max(rank(before) + 1, rank(FulfillmentStatus::submitted));
            r < rank(fact.status); ++r) {
-        t.event(fulfillment_event_type(static_cast<FulfillmentStatus>(r)),
-                PendingEvent::Kind::fulfillment, f->id);
+        step(static_cast<FulfillmentStatus>(r));
       }
     }
-    t.event(fulfillment_event_type(fact.status), PendingEvent::Kind::fulfillment, f->id);
+    step(fact.status);
     bool partner_gave_up = fact.status == FulfillmentStatus::failed ||
                            (fact.status == FulfillmentStatus::canceled && c.canceled_at == 0);
-    if (partner_gave_up) {
+    if (partner_gave_up && !f->shipments.empty()) {
+      // Part of the order already left: refunding the whole fulfillment would refund goods the
+      // buyer has, and which lines did not ship is not known here. No automatic refund; the
+      // fulfillment is flagged for an operator to refund what did not ship.
+      std::string partner = f->failure_code.empty() ? std::string() : f->failure_code + ": ";
+      f->failure_message = partner + f->failure_message + (f->failure_message.empty() ? "" : " ") +
+                           "(" + std::to_string(f->shipments.size()) +
+                           " package(s) had shipped: not refunded automatically, refund what "
+                           "did not ship through POST /v1/checkouts/" +
+                           c.id + "/refunds)";
+      f->failure_code = "partially_shipped";
+    } else if (partner_gave_up) {
       auto_refund(
           t, f->amount + f->amount_shipping,
           fact.status == FulfillmentStatus::failed ? "fulfillment_failed" : "fulfillment_canceled",
           f->id);
     }
-  } else if (new_package && rank(f->status) >= rank(FulfillmentStatus::shipped)) {
-    // Another package of an order already shipped: its tracking is news for the buyer.
-    t.event("fulfillment.shipped", PendingEvent::Kind::fulfillment, f->id);
+  }
+  if (is_active(*f)) {
+    for (; announce > 0; --announce)
+      t.event("fulfillment.shipped", PendingEvent::Kind::fulfillment, f->id);
   }
 }
 

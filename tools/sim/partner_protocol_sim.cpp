@@ -37,7 +37,8 @@ bj::object order_json(const Order& o) {
   }
   return bj::object{{"id", o.id},
                     {"external_id", o.external_id},
-                    {"status", merch::to_string(o.stage)},
+                    // A split order whose first package left is still in production.
+                    {"status", o.partial ? "in_production" : merch::to_string(o.stage)},
                     {"items", items ? *items : bj::value(bj::array{})},
                     {"recipient", recipient ? *recipient : bj::value(bj::object{})},
                     {"shipments", std::move(shipments)},

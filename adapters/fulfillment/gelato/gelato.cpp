@@ -199,7 +199,7 @@ core::FulfillmentFact combined_fact(const std::vector<bj::object>& orders) {
   using S = core::FulfillmentStatus;
   bool any_failed = out.status == S::failed;
   bool all_canceled = out.status == S::canceled;
-  int least = out.status == S::canceled ? 100 : core::rank(out.status);
+  int least = out.status == S::canceled || out.status == S::failed ? 100 : core::rank(out.status);
   for (std::size_t i = 1; i < orders.size(); ++i) {
     core::FulfillmentFact f = order_fact(orders[i]);
     for (auto& s : f.shipments) {
@@ -218,9 +218,14 @@ core::FulfillmentFact combined_fact(const std::vector<bj::object>& orders) {
       if (f.status != S::failed) least = std::min(least, core::rank(f.status));
     }
   }
-  // The order moves as far as its slowest part; a failed part fails it (and refunds it).
-  if (any_failed) {
+  // The order moves as far as its slowest part. A failed part fails it only once every other
+  // part has shipped or ended: until then the others' packages keep being announced, and
+  // merchgate then knows whether anything shipped (nothing: the whole fulfillment is refunded;
+  // something: no automatic refund, an operator refunds what did not ship).
+  if (any_failed && (least == 100 || least >= core::rank(S::shipped))) {
     out.status = S::failed;
+  } else if (any_failed) {
+    out.status = static_cast<S>(least);
   } else if (all_canceled) {
     out.status = S::canceled;
   } else if (least != 100) {

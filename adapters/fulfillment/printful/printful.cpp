@@ -156,7 +156,10 @@ AResult<Quote> pick_rate(const bj::value& result, const Settings& settings,
 core::FulfillmentStatus map_status(std::string_view s) {
   using S = core::FulfillmentStatus;
   if (s == "inprocess") return S::in_production;
-  if (s == "partial" || s == "fulfilled") return S::shipped;
+  // partial: some packages left, others are still being made. The order is shipped only when
+  // its last package is; each package is announced as it leaves.
+  if (s == "partial") return S::in_production;
+  if (s == "fulfilled") return S::shipped;
   if (s == "failed") return S::failed;
   if (s == "canceled") return S::canceled;
   // draft, pending, onhold (Printful support must act; no progress), archived, unknown.
@@ -244,16 +247,10 @@ AResult<WebhookResult> parse_v2(const bj::object& body) {
   }
   e.partner_event_id = "pf2:" + type + ":" + e.order_reference + ":" + str(body, "occurred_at") +
                        (shipment ? ":" + str(*shipment, "id") : std::string());
-  if (type == "shipment_sent" && shipment) {
-    core::FulfillmentFact fact;
-    fact.status = core::FulfillmentStatus::shipped;
-    fact.reference = e.order_reference;
-    core::Shipment sh{str(*shipment, "carrier"), str(*shipment, "tracking_number"),
-                      str(*shipment, "tracking_url"), 0};
-    if (sh.tracking_number.empty())
-      sh.tracking_number = "printful-shipment-" + str(*shipment, "id");
-    fact.shipments.push_back(std::move(sh));
-    e.fulfillment = std::move(fact);
+  if (type == "shipment_sent") {
+    // One package left, which says nothing about the rest of the order (it may ship in several):
+    // read the order, whose status and shipments say both.
+    e.action = "sync";
   } else if (order && !str(*order, "status").empty()) {
     core::FulfillmentFact fact = order_fact(*order);
     if (type == "order_failed" || type == "order_canceled") {

@@ -114,7 +114,10 @@ AResult<Quote> pick_rate(const bj::object& reply, const Settings& settings) {
 core::FulfillmentStatus map_status(std::string_view s) {
   using S = core::FulfillmentStatus;
   if (s == "sending-to-production" || s == "in-production") return S::in_production;
-  if (s == "fulfilled" || s == "partially-fulfilled") return S::shipped;
+  // partially-fulfilled: some packages left, others are still being made; the order is shipped
+  // only when its last package is (each package is announced as it leaves).
+  if (s == "partially-fulfilled") return S::in_production;
+  if (s == "fulfilled") return S::shipped;
   if (s == "canceled" || s == "cancelled") return S::canceled;
   if (s == "had-issues" || s == "has-issues" || s == "quality-declined") return S::failed;
   // pending, on-hold, payment-not-received (the merchant must act), checking-quality,
@@ -204,17 +207,10 @@ AResult<WebhookResult> parse_webhook(const WebhookRequest& request, const std::s
   } else if (e.type == "order:sent-to-production") {
     fact.status = core::FulfillmentStatus::in_production;
     has_fact = true;
-  } else if (e.type == "order:shipment:created" && data) {
-    const bj::object* carrier = obj(*data, "carrier");
-    fact.status = core::FulfillmentStatus::shipped;
-    if (carrier) {
-      fact.shipments.push_back({str(*carrier, "code"), str(*carrier, "tracking_number"),
-                                str(*carrier, "tracking_url"), 0});
-    }
-    has_fact = true;
   }
-  // order:created changes nothing merchgate does not know; a delivered package may not be the
-  // whole order: read the order back.
+  // order:created changes nothing merchgate does not know; a package that left or arrived may
+  // not be the whole order (order:shipment:created, order:shipment:delivered): read the order
+  // back, whose status and shipments say both.
   if (e.type == "order:created") {
     e.kind = InboundEvent::Kind::ignored;
   } else if (hint_only || !has_fact) {

@@ -708,6 +708,103 @@ TEST(FulfillmentFacts, ASecondPackageIsAnnouncedAsAnotherShipment) {
   EXPECT_EQ(c.status, CheckoutStatus::fulfilled);
 }
 
+// A split order: the first package leaves while the rest is still being made.
+FulfillmentFact partly_shipped(std::string tracking) {
+  FulfillmentFact f = order(FulfillmentStatus::in_production);
+  f.shipments.push_back({"DHL", std::move(tracking), "https://track.example/x", kT0});
+  return f;
+}
+
+TEST(FulfillmentFacts, APartlyShippedOrderAnnouncesEachPackageAndFulfillsAtTheLast) {
+  Checkout c = one_partner_checkout();
+  pay(c);
+  record_fulfillment_placed(c, "ful_a", order(FulfillmentStatus::submitted), kT0 + 2);
+  auto first = apply_fulfillment_fact(c, "ful_a", partly_shipped("TRK-1"), kT0 + 3);
+  ASSERT_THAT(event_types(first), ElementsAre("fulfillment.in_production", "fulfillment.shipped"));
+  // The package is news; the order is not complete: no checkout.fulfilled yet.
+  EXPECT_EQ(status_in(first.events[1]), "in_production");
+  EXPECT_EQ(first.events[1].object.at("shipments").as_array().size(), 1u);
+  EXPECT_EQ(c.fulfillments[0].status, FulfillmentStatus::in_production);
+  EXPECT_EQ(c.status, CheckoutStatus::fulfilling);
+  // The same report again changes nothing.
+  EXPECT_TRUE(apply_fulfillment_fact(c, "ful_a", partly_shipped("TRK-1"), kT0 + 4).empty());
+  FulfillmentFact all = shipped("TRK-1");
+  all.shipments.push_back({"UPS", "TRK-2", "", 0});
+  auto last = apply_fulfillment_fact(c, "ful_a", all, kT0 + 5);
+  ASSERT_THAT(event_types(last), ElementsAre("fulfillment.shipped", "checkout.fulfilled"));
+  EXPECT_EQ(status_in(last.events[0]), "shipped");
+  EXPECT_EQ(c.fulfillments[0].shipments.size(), 2u);
+  EXPECT_EQ(c.status, CheckoutStatus::fulfilled);
+}
+
+TEST(FulfillmentFacts, AFailureAfterPartOfTheOrderShippedIsFlaggedNotRefunded) {
+  Checkout c = two_partner_checkout();
+  pay(c);
+  apply_fulfillment_fact(c, "ful_a", partly_shipped("TRK-1"), kT0 + 2);
+  FulfillmentFact failed = order(FulfillmentStatus::failed);
+  failed.failure_code = "printful_failed";
+  failed.failure_message = "Printful could not fulfill order ord_1";
+  auto fx = apply_fulfillment_fact(c, "ful_a", failed, kT0 + 3);
+  EXPECT_THAT(event_types(fx), ElementsAre("fulfillment.failed"));
+  // The shipped tee is the buyer's: nothing is refunded automatically, the fulfillment says why.
+  EXPECT_THAT(c.refunds, IsEmpty());
+  EXPECT_THAT(job_kinds(fx), IsEmpty());
+  const Fulfillment& f = c.fulfillments[0];
+  EXPECT_EQ(f.status, FulfillmentStatus::failed);
+  EXPECT_EQ(f.failure_code, "partially_shipped");
+  EXPECT_NE(f.failure_message.find("printful_failed"), std::string::npos) << f.failure_message;
+  EXPECT_NE(f.failure_message.find("/v1/checkouts/chk_test/refunds"), std::string::npos);
+  EXPECT_EQ(status_in(fx.events[0]), "failed");
+  EXPECT_EQ(c.status, CheckoutStatus::fulfilling);
+  // The other partner's order is unaffected and its failure would still be refunded in full.
+  apply_fulfillment_fact(c, "ful_b", order(FulfillmentStatus::failed), kT0 + 4);
+  ASSERT_EQ(c.refunds.size(), 1u);
+  EXPECT_EQ(c.refunds[0].amount, 1800);
+  EXPECT_EQ(c.refunds[0].fulfillment_id, "ful_b");
+}
+
+TEST(FulfillmentFacts, APackageReportedWithTheFailureIsAnnouncedFirstAndBlocksTheRefund) {
+  Checkout c = one_partner_checkout();
+  pay(c);
+  apply_fulfillment_fact(c, "ful_a", order(FulfillmentStatus::in_production), kT0 + 2);
+  FulfillmentFact failed = order(FulfillmentStatus::failed);
+  failed.shipments.push_back({"DHL", "TRK-1", "", 0});
+  auto fx = apply_fulfillment_fact(c, "ful_a", failed, kT0 + 3);
+  EXPECT_THAT(event_types(fx), ElementsAre("fulfillment.shipped", "fulfillment.failed"));
+  EXPECT_THAT(c.refunds, IsEmpty());
+  EXPECT_EQ(c.fulfillments[0].failure_code, "partially_shipped");
+}
+
+TEST(FulfillmentFacts, APackageAfterTheFailureIsKeptButNotAnnounced) {
+  Checkout c = one_partner_checkout();
+  pay(c);
+  apply_fulfillment_fact(c, "ful_a", partly_shipped("TRK-1"), kT0 + 2);
+  apply_fulfillment_fact(c, "ful_a", order(FulfillmentStatus::failed), kT0 + 3);
+  FulfillmentFact late = order(FulfillmentStatus::failed);
+  late.shipments.push_back({"DHL", "TRK-1", "", 0});
+  late.shipments.push_back({"DHL", "TRK-2", "", 0});
+  auto fx = apply_fulfillment_fact(c, "ful_a", late, kT0 + 4);
+  EXPECT_THAT(event_types(fx), IsEmpty());
+  EXPECT_EQ(c.fulfillments[0].shipments.size(), 2u);
+  EXPECT_EQ(c.fulfillments[0].status, FulfillmentStatus::failed);
+}
+
+TEST(FulfillmentFacts, EveryNewPackageIsAnnouncedEvenWhenOneFactBringsSeveral) {
+  Checkout c = one_partner_checkout();
+  pay(c);
+  record_fulfillment_placed(c, "ful_a", order(FulfillmentStatus::submitted), kT0 + 2);
+  // The partner's last word arrives first (reordered webhooks): two packages at once.
+  FulfillmentFact delivered = order(FulfillmentStatus::delivered);
+  delivered.shipments.push_back({"DHL", "TRK-1", "", 0});
+  delivered.shipments.push_back({"DHL", "TRK-2", "", 0});
+  auto fx = apply_fulfillment_fact(c, "ful_a", delivered, kT0 + 3);
+  EXPECT_THAT(event_types(fx),
+              ElementsAre("fulfillment.in_production", "fulfillment.shipped", "fulfillment.shipped",
+                          "fulfillment.delivered", "checkout.fulfilled"));
+  // The earlier report of the first package, arriving late, changes nothing.
+  EXPECT_TRUE(apply_fulfillment_fact(c, "ful_a", partly_shipped("TRK-1"), kT0 + 4).empty());
+}
+
 TEST(FulfillmentFacts, UnknownFulfillmentIsIgnored) {
   Checkout c = one_partner_checkout();
   pay(c);

@@ -100,9 +100,30 @@ TEST(GelatoWire, ASplitOrderMovesAsFarAsItsSlowestPart) {
   EXPECT_EQ(fact.status, core::FulfillmentStatus::submitted);
   EXPECT_EQ(fact.shipments.size(), 1u);
   bj::object failed{{"id", "third"}, {"fulfillmentStatus", "failed"}};
-  EXPECT_EQ(wire::combined_fact({shipped, failed}).status, core::FulfillmentStatus::failed);
+  auto shipped_and_failed = wire::combined_fact({shipped, failed});
+  EXPECT_EQ(shipped_and_failed.status, core::FulfillmentStatus::failed);
+  EXPECT_EQ(shipped_and_failed.shipments.size(), 1u) << "what shipped stays known";
+  EXPECT_EQ(shipped_and_failed.failure_code, "gelato_failed");
+  EXPECT_EQ(wire::combined_fact({failed}).status, core::FulfillmentStatus::failed);
   bj::object canceled{{"id", "c"}, {"fulfillmentStatus", "canceled"}};
   EXPECT_EQ(wire::combined_fact({shipped, canceled}).status, core::FulfillmentStatus::shipped);
+}
+
+TEST(GelatoWire, AFailedPartWaitsForTheOthersToShipOrEnd) {
+  bj::object shipped = fixture_json("gelato/order.json");
+  shipped["fulfillmentStatus"] = "shipped";
+  bj::object failed{{"id", "f"}, {"fulfillmentStatus", "failed"}};
+  bj::object printing{{"id", "p"}, {"fulfillmentStatus", "in_production"}};
+  bj::object canceled{{"id", "c"}, {"fulfillmentStatus", "canceled"}};
+  // A part still being made keeps the order in production (its packages are still to come)...
+  auto waiting = wire::combined_fact({failed, printing, shipped});
+  EXPECT_EQ(waiting.status, core::FulfillmentStatus::in_production);
+  EXPECT_EQ(waiting.shipments.size(), 1u);
+  // ...whichever part comes first.
+  EXPECT_EQ(wire::combined_fact({printing, failed}).status, core::FulfillmentStatus::in_production);
+  // Once nothing else can move, the failure stands.
+  EXPECT_EQ(wire::combined_fact({failed, canceled}).status, core::FulfillmentStatus::failed);
+  EXPECT_EQ(wire::combined_fact({failed, shipped}).status, core::FulfillmentStatus::failed);
 }
 
 TEST(GelatoWebhook, OrderStatusUpdatedIsUnsignedSoOnlyAHint) {

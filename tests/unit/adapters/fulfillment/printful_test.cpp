@@ -102,7 +102,8 @@ TEST(PrintfulWire, MapsEveryDocumentedStatus) {
   EXPECT_EQ(wire::map_status("pending"), S::submitted);
   EXPECT_EQ(wire::map_status("onhold"), S::submitted);
   EXPECT_EQ(wire::map_status("inprocess"), S::in_production);
-  EXPECT_EQ(wire::map_status("partial"), S::shipped);
+  // Some packages left, the rest is still being made: not shipped until the last one is.
+  EXPECT_EQ(wire::map_status("partial"), S::in_production);
   EXPECT_EQ(wire::map_status("fulfilled"), S::shipped);
   EXPECT_EQ(wire::map_status("failed"), S::failed);
   EXPECT_EQ(wire::map_status("canceled"), S::canceled);
@@ -112,7 +113,8 @@ TEST(PrintfulWire, MapsEveryDocumentedStatus) {
 TEST(PrintfulWire, ReadsTheDocumentedOrderWithEachPackage) {
   auto fact = wire::order_fact(fixture_json("printful/order.json").at("result").as_object());
   EXPECT_EQ(fact.reference, "13");
-  EXPECT_EQ(fact.status, core::FulfillmentStatus::shipped);
+  // "partial": the packages so far are kept, the order is still in production.
+  EXPECT_EQ(fact.status, core::FulfillmentStatus::in_production);
   ASSERT_EQ(fact.shipments.size(), 2u);
   // The documented example has tracking_number 0: no number yet, one entry per shipment.
   EXPECT_EQ(fact.shipments[0].tracking_number, "printful-shipment-10");

@@ -187,11 +187,13 @@ TEST(PrintfulAgainstSimulator, SignedV2WebhooksFromTheSimulatorVerify) {
     ASSERT_TRUE(verified) << verified.error().message << "\n" << w.body;
     const auto& e = verified->events.at(0);
     EXPECT_EQ(e.fulfillment_id, "ful_pf4");
-    ASSERT_TRUE(e.fulfillment);
     if (e.type == "shipment_sent") {
+      // A package says nothing about the rest of the order: merchgate reads the order.
       saw_shipment = true;
-      EXPECT_EQ(e.fulfillment->status, FulfillmentStatus::shipped);
-      EXPECT_EQ(e.fulfillment->shipments.size(), 1u);
+      EXPECT_EQ(e.action, "sync");
+      EXPECT_FALSE(e.fulfillment);
+    } else {
+      ASSERT_TRUE(e.fulfillment);
     }
   }
   EXPECT_TRUE(saw_shipment);
@@ -309,8 +311,7 @@ TEST(PrintifyAgainstSimulator, SignedWebhooksCarryTheShipment) {
     EXPECT_EQ(e.order_reference, made->reference);
     if (e.type == "order:shipment:created") {
       shipped = true;
-      ASSERT_TRUE(e.fulfillment);
-      EXPECT_EQ(e.fulfillment->shipments.size(), 1u);
+      EXPECT_EQ(e.action, "sync");  // the order, read back, says whether it all shipped
     }
   }
   EXPECT_TRUE(shipped);
