@@ -6,6 +6,7 @@
 // catches up; an unsigned webhook that contradicts the partner's API changes nothing but a read
 // of that API; and the catalog imports the partners' products.
 #include "gateway/core/crypto.hpp"
+#include "tests/e2e/checkout_wait.hpp"
 #include "tests/e2e/merch_sim_process.hpp"
 
 #include <gtest/gtest.h>
@@ -77,25 +78,6 @@ void configure(GatewayProcess& gw, const SimProcess& sim) {
            {"product_uid", "cards_pf_a5_pt_350-gsm-coated-silk_cl_4-4_ver"},
            {"files", bj::array{bj::object{{"url", "https://cdn.example/card.pdf"}}}}}}});
   }
-}
-
-bj::object checkout(GatewayProcess& gw, const std::string& id) {
-  auto r = gw.app("GET", "/v1/checkouts/" + id);
-  if (!r || r->status != 200) return {};
-  return r->json().as_object();
-}
-
-bj::object wait_checkout(GatewayProcess& gw, const std::string& id,
-                         const std::function<bool(const bj::object&)>& done,
-                         std::chrono::seconds within = std::chrono::seconds(30)) {
-  bj::object last;
-  eventually(
-      [&] {
-        last = checkout(gw, id);
-        return !last.empty() && done(last);
-      },
-      within);
-  return last;
 }
 
 const bj::object* fulfillment_at(const bj::object& c, std::string_view adapter) {
