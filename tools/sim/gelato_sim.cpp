@@ -100,23 +100,16 @@ bj::object order_json(const Order& o) {
                     {"connectedOrderIds", bj::array{}}};
 }
 
-class GelatoSim final : public Simulator {
+class GelatoSim final : public merch::OrderBookSim {
  public:
-  explicit GelatoSim(Context& ctx)
-      : Simulator(ctx), book_(ctx, "", [this](const Order& o, Stage before, std::size_t packages) {
-          announce(o, before, packages);
-        }) {}
-
-  Task<http::Response> handle(http::Request& req) override { co_return route(req); }
-
-  bj::object state() const override { return book_.state(); }
+  explicit GelatoSim(Context& ctx) : OrderBookSim(ctx, "") {}
 
   http::Response unavailable() const override {
     return gelato_error(503, "service_unavailable", "Service temporarily unavailable");
   }
 
  private:
-  http::Response route(const http::Request& req) {
+  http::Response route(const http::Request& req) override {
     std::string_view key = req.header("x-api-key");
     if (key.empty() || key == "invalid") {
       return gelato_error(401, "unauthorized", "Invalid or missing API key");
@@ -280,7 +273,7 @@ class GelatoSim final : public Simulator {
   }
 
   // Unsigned, as Gelato's: order_status_updated with the items' tracking.
-  void announce(const Order& o, Stage before, std::size_t packages_before) {
+  void announce(const Order& o, Stage before, std::size_t packages_before) override {
     if (o.stage == Stage::draft) return;
     if (o.stage == before && o.packages.size() == packages_before) return;
     bj::array fulfillments;
@@ -313,8 +306,6 @@ class GelatoSim final : public Simulator {
     w.body = bj::serialize(event);
     ctx_.send_webhook(std::move(w));
   }
-
-  merch::OrderBook book_;
 };
 
 }  // namespace

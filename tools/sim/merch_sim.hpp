@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mg::sim::merch {
@@ -83,6 +84,28 @@ class OrderBook {
   std::vector<Order> orders_;
   std::vector<std::pair<Stage, std::size_t>> announced_;
   std::int64_t next_number_ = 0;
+};
+
+// A merch partner's simulator: serves the partner's API (`route`) over an order book and sends
+// the partner's webhook for every change of an order (`announce`). The book's ticker reports only
+// orders that `route` added, so `announce` is never called before the simulator is complete.
+class OrderBookSim : public Simulator {
+ public:
+  OrderBookSim(Context& ctx, std::string id_prefix)
+      : Simulator(ctx),
+        book_(ctx, std::move(id_prefix),
+              [this](const Order& o, Stage before, std::size_t packages_before) {
+                announce(o, before, packages_before);
+              }) {}
+
+  Task<http::Response> handle(http::Request& req) override { co_return route(req); }
+  boost::json::object state() const override { return book_.state(); }
+
+ protected:
+  virtual http::Response route(const http::Request& req) = 0;
+  virtual void announce(const Order& o, Stage before, std::size_t packages_before) = 0;
+
+  OrderBook book_;
 };
 
 // ---- request helpers --------------------------------------------------------------------------

@@ -66,24 +66,16 @@ bj::object product(std::string id, std::string title, std::int64_t price,
                     {"variants", std::move(vs)}};
 }
 
-class PartnerProtocolSim final : public Simulator {
+class PartnerProtocolSim final : public merch::OrderBookSim {
  public:
-  explicit PartnerProtocolSim(Context& ctx)
-      : Simulator(ctx),
-        book_(ctx, "mpo_", [this](const Order& o, Stage before, std::size_t packages) {
-          announce(o, before, packages);
-        }) {}
-
-  Task<http::Response> handle(http::Request& req) override { co_return route(req); }
-
-  bj::object state() const override { return book_.state(); }
+  explicit PartnerProtocolSim(Context& ctx) : OrderBookSim(ctx, "mpo_") {}
 
   http::Response unavailable() const override {
     return mpp_error(503, "unavailable", "the shop is unavailable; retry later");
   }
 
  private:
-  http::Response route(const http::Request& req) {
+  http::Response route(const http::Request& req) override {
     if (!merch::bearer_ok(req)) return mpp_error(401, "unauthorized", "invalid API key");
     auto s = merch::segments(req.path);
     const std::string& m = req.method;
@@ -192,7 +184,7 @@ class PartnerProtocolSim final : public Simulator {
                         {"next_cursor", second ? bj::value(nullptr) : bj::value("page2")}});
   }
 
-  void announce(const Order& o, Stage before, std::size_t packages_before) {
+  void announce(const Order& o, Stage before, std::size_t packages_before) override {
     std::vector<std::string> types;
     if (o.stage != before) types.push_back("order." + std::string(merch::to_string(o.stage)));
     if (o.stage == before && o.packages.size() > packages_before) types.push_back("order.shipped");
@@ -219,8 +211,6 @@ class PartnerProtocolSim final : public Simulator {
       });
     }
   }
-
-  merch::OrderBook book_;
 };
 
 }  // namespace

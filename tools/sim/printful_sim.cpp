@@ -131,23 +131,16 @@ const bj::array& sync_products() {
   return products;
 }
 
-class PrintfulSim final : public Simulator {
+class PrintfulSim final : public merch::OrderBookSim {
  public:
-  explicit PrintfulSim(Context& ctx)
-      : Simulator(ctx), book_(ctx, "#", [this](const Order& o, Stage before, std::size_t packages) {
-          announce(o, before, packages);
-        }) {}
-
-  Task<http::Response> handle(http::Request& req) override { co_return route(req); }
-
-  bj::object state() const override { return book_.state(); }
+  explicit PrintfulSim(Context& ctx) : OrderBookSim(ctx, "#") {}
 
   http::Response unavailable() const override {
     return pf_error(503, "ServiceUnavailable", "Simulated outage, please try again later");
   }
 
  private:
-  http::Response route(const http::Request& req) {
+  http::Response route(const http::Request& req) override {
     if (!merch::bearer_ok(req)) {
       return pf_error(401, "Unauthorized", "The access token provided is invalid.");
     }
@@ -309,7 +302,7 @@ class PrintfulSim final : public Simulator {
   }
 
   // One webhook per change, in the format the secret selects: v2 signed, or v1 unsigned.
-  void announce(const Order& o, Stage before, std::size_t packages_before) {
+  void announce(const Order& o, Stage before, std::size_t packages_before) override {
     bool v2 = !ctx_.secret().empty();
     std::int64_t now = ctx_.now_ms();
     bj::object order = order_json(o);
@@ -356,8 +349,6 @@ class PrintfulSim final : public Simulator {
       }
     }
   }
-
-  merch::OrderBook book_;
 };
 
 }  // namespace

@@ -118,23 +118,16 @@ bj::object product_json(std::string id, std::string title, std::int64_t price,
       {"print_provider_id", 5}};
 }
 
-class PrintifySim final : public Simulator {
+class PrintifySim final : public merch::OrderBookSim {
  public:
-  explicit PrintifySim(Context& ctx)
-      : Simulator(ctx), book_(ctx, "", [this](const Order& o, Stage before, std::size_t packages) {
-          announce(o, before, packages);
-        }) {}
-
-  Task<http::Response> handle(http::Request& req) override { co_return route(req); }
-
-  bj::object state() const override { return book_.state(); }
+  explicit PrintifySim(Context& ctx) : OrderBookSim(ctx, "") {}
 
   http::Response unavailable() const override {
     return pfy_error(503, 9999, "Service Unavailable");
   }
 
  private:
-  http::Response route(const http::Request& req) {
+  http::Response route(const http::Request& req) override {
     if (!merch::bearer_ok(req)) return json_reply(401, bj::object{{"error", "Unauthenticated."}});
     auto s = merch::segments(req.path);
     const std::string& m = req.method;
@@ -278,7 +271,7 @@ class PrintifySim final : public Simulator {
                                       {"last_page", 1}});
   }
 
-  void announce(const Order& o, Stage before, std::size_t packages_before) {
+  void announce(const Order& o, Stage before, std::size_t packages_before) override {
     std::vector<std::pair<std::string, bj::object>> events;  // type, resource data
     bj::object base{{"shop_id", std::atoll(o.scope.c_str())}};
     if (o.stage != before && o.stage != Stage::draft) {
@@ -329,8 +322,6 @@ class PrintifySim final : public Simulator {
       }
     }
   }
-
-  merch::OrderBook book_;
 };
 
 }  // namespace
