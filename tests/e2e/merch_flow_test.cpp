@@ -30,6 +30,17 @@ void put(GatewayProcess& gw, const std::string& target, const bj::object& body) 
   ASSERT_TRUE(r->status == 200 || r->status == 201) << target << ": " << r->body;
 }
 
+// A product of sel_hype in EUR, made by the partner its fulfillment block names.
+void put_product(GatewayProcess& gw, const std::string& sku, const std::string& title,
+                 std::int64_t unit_amount, const bj::object& fulfillment) {
+  put(gw, "/v1/admin/products/" + sku,
+      {{"seller", "sel_hype"},
+       {"title", title},
+       {"unit_amount", unit_amount},
+       {"currency", "EUR"},
+       {"fulfillment", fulfillment}});
+}
+
 // The merch adapters at the simulator, and one product each.
 void configure(GatewayProcess& gw, const SimProcess& sim) {
   if (!sim.url("printful").empty()) {
@@ -38,16 +49,11 @@ void configure(GatewayProcess& gw, const SimProcess& sim) {
          {"base_url", sim.url("printful")},
          {"credentials", {{"api_token", "pf-token"}, {"webhook_secret", kPrintfulSecret}}},
          {"settings", {{"store_id", "1"}}}});
-    put(gw, "/v1/admin/products/pf-tee",
-        {{"seller", "sel_hype"},
-         {"title", "Printful tee"},
-         {"unit_amount", 2500},
-         {"currency", "EUR"},
-         {"fulfillment",
-          {{"adapter", "printful-main"},
-           {"product", "71"},
-           {"variant", "4017"},
-           {"files", bj::array{bj::object{{"url", "https://cdn.example/front.png"}}}}}}});
+    put_product(gw, "pf-tee", "Printful tee", 2500,
+                {{"adapter", "printful-main"},
+                 {"product", "71"},
+                 {"variant", "4017"},
+                 {"files", bj::array{bj::object{{"url", "https://cdn.example/front.png"}}}}});
   }
   if (!sim.url("partner-protocol").empty()) {
     put(gw, "/v1/admin/adapters/shop-main",
@@ -55,12 +61,8 @@ void configure(GatewayProcess& gw, const SimProcess& sim) {
          {"base_url", sim.url("partner-protocol")},
          {"credentials", {{"api_key", "shop-key"}, {"webhook_secret", kProtocolSecret}}},
          {"settings", {{"store", "hype"}}}});
-    put(gw, "/v1/admin/products/pp-poster",
-        {{"seller", "sel_hype"},
-         {"title", "Shop poster"},
-         {"unit_amount", 1500},
-         {"currency", "EUR"},
-         {"fulfillment", {{"adapter", "shop-main"}, {"product", "poster"}, {"variant", "a3"}}}});
+    put_product(gw, "pp-poster", "Shop poster", 1500,
+                {{"adapter", "shop-main"}, {"product", "poster"}, {"variant", "a3"}});
   }
   if (!sim.url("gelato").empty()) {
     put(gw, "/v1/admin/adapters/gelato-main",
@@ -68,15 +70,10 @@ void configure(GatewayProcess& gw, const SimProcess& sim) {
          {"base_url", sim.url("gelato")},
          {"credentials", {{"api_key", "gelato-key"}}},
          {"settings", bj::object{}}});
-    put(gw, "/v1/admin/products/g-card",
-        {{"seller", "sel_hype"},
-         {"title", "Gelato card"},
-         {"unit_amount", 900},
-         {"currency", "EUR"},
-         {"fulfillment",
-          {{"adapter", "gelato-main"},
-           {"product_uid", "cards_pf_a5_pt_350-gsm-coated-silk_cl_4-4_ver"},
-           {"files", bj::array{bj::object{{"url", "https://cdn.example/card.pdf"}}}}}}});
+    put_product(gw, "g-card", "Gelato card", 900,
+                {{"adapter", "gelato-main"},
+                 {"product_uid", "cards_pf_a5_pt_350-gsm-coated-silk_cl_4-4_ver"},
+                 {"files", bj::array{bj::object{{"url", "https://cdn.example/card.pdf"}}}}});
   }
 }
 
@@ -194,16 +191,11 @@ bj::object printful_quoting_from_tables(GatewayProcess& gw, const SimProcess& si
                 {"credentials", {{"api_token", token}, {"webhook_secret", kPrintfulSecret}}},
                 {"settings", {{"store_id", "1"}, {"shipping_quotes", "table"}}}};
   put(gw, "/v1/admin/adapters/printful-main", pf);
-  put(gw, "/v1/admin/products/pf-tee",
-      {{"seller", "sel_hype"},
-       {"title", "Printful tee"},
-       {"unit_amount", 2500},
-       {"currency", "EUR"},
-       {"fulfillment",
-        {{"adapter", "printful-main"},
-         {"variant", "4017"},
-         {"files", bj::array{bj::object{{"url", "https://cdn.example/front.png"}}}},
-         {"shipping", {{"EUR", 450}}}}}});
+  put_product(gw, "pf-tee", "Printful tee", 2500,
+              {{"adapter", "printful-main"},
+               {"variant", "4017"},
+               {"files", bj::array{bj::object{{"url", "https://cdn.example/front.png"}}}},
+               {"shipping", {{"EUR", 450}}}});
   return pf;
 }
 
