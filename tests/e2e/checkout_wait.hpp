@@ -1,7 +1,6 @@
 #pragma once
 // Reading a checkout through the app API and waiting, bounded, for it to reach a state: shared by
-// the end-to-end suites (merch_*; payments_* keep their own copy in payments_sim_setup.hpp until
-// they switch, passing their 20 s bound).
+// the end-to-end suites (merch_*, payments_*).
 #include "tests/support/gateway_process.hpp"
 
 #include <boost/json.hpp>

@@ -3,6 +3,7 @@
 // `merchgate-sim` serving Stripe, PayPal and Adyen, each adapter with the credentials the
 // simulator signs its webhooks with, and helpers that act as the buyer's browser.
 #include "gateway/core/crypto.hpp"
+#include "tests/e2e/checkout_wait.hpp"
 #include "tests/e2e/merch_sim_process.hpp"
 
 #include <gtest/gtest.h>
@@ -86,25 +87,9 @@ inline void configure(GatewayProcess& gw, const SimProcess& sim,
       {{"rules", bj::array{bj::object{{"match", bj::object{}}, {"processors", processors}}}}});
 }
 
-inline bj::object checkout(GatewayProcess& gw, const std::string& id) {
-  auto r = gw.app("GET", "/v1/checkouts/" + id);
-  if (!r || r->status != 200) return {};
-  bj::value doc = r->json();
-  return doc.as_object();
-}
-
-inline bj::object wait_checkout(GatewayProcess& gw, const std::string& id,
-                                const std::function<bool(const bj::object&)>& done,
-                                std::chrono::seconds within = std::chrono::seconds(20)) {
-  bj::object last;
-  eventually(
-      [&] {
-        last = checkout(gw, id);
-        return !last.empty() && done(last);
-      },
-      within);
-  return last;
-}
+// checkout() and wait_checkout() come from tests/e2e/checkout_wait.hpp.
+using mg::testing::checkout;
+using mg::testing::wait_checkout;
 
 inline std::string payment_status(const bj::object& c) {
   return std::string(c.at("payment").at("status").as_string());
