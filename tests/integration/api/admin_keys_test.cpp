@@ -26,15 +26,7 @@ Reply as(GatewayFixture& f, const std::string& key, const std::string& method,
   return f.request(method, target, body, h);
 }
 
-class AdminKeys : public ::testing::Test {
- public:
-  static void SetUpTestSuite() { fixture_ = new GatewayFixture(); }
-  static void TearDownTestSuite() {
-    delete fixture_;
-    fixture_ = nullptr;
-  }
-  static GatewayFixture& f() { return *fixture_; }
-
+class AdminKeys : public SuiteGateway {
  protected:
   static Reply as(const std::string& key, const std::string& method, const std::string& target,
                   const std::string& body = "") {
@@ -47,11 +39,7 @@ class AdminKeys : public ::testing::Test {
     bj::value doc = r.json();
     return doc.as_object();
   }
-
-  static GatewayFixture* fixture_;
 };
-
-GatewayFixture* AdminKeys::fixture_ = nullptr;
 
 TEST_F(AdminKeys, CreatedKeyIsShownOnceStoredAsAHashAndWorksAtOnce) {
   bj::object k = create_key(R"({"role":"app","name":"shop backend"})");

@@ -215,4 +215,20 @@ inline std::vector<http::Header> app_headers(std::string idempotency_key = "") {
   return h;
 }
 
+// One gateway for a whole test suite (started before its first test, stopped after its last):
+// the API suites derive their fixtures from this. Suites run one after another, so they share
+// the slot.
+class SuiteGateway : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() { fixture_ = new GatewayFixture(); }
+  static void TearDownTestSuite() {
+    delete fixture_;
+    fixture_ = nullptr;
+  }
+  static GatewayFixture& f() { return *fixture_; }
+
+ private:
+  static inline GatewayFixture* fixture_ = nullptr;
+};
+
 }  // namespace mg::testing::api

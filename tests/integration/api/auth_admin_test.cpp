@@ -13,15 +13,7 @@ namespace {
 
 constexpr const char* kInvalid = "invalid_request";
 
-class AdminApi : public ::testing::Test {
- public:
-  static void SetUpTestSuite() { fixture_ = new GatewayFixture(); }
-  static void TearDownTestSuite() {
-    delete fixture_;
-    fixture_ = nullptr;
-  }
-  static GatewayFixture& f() { return *fixture_; }
-
+class AdminApi : public SuiteGateway {
  protected:
   static Reply as(const char* key, const std::string& method, const std::string& target,
                   const std::string& body = "") {
@@ -56,11 +48,7 @@ class AdminApi : public ::testing::Test {
     if (pages) *pages = n;
     return all;
   }
-
-  static GatewayFixture* fixture_;
 };
-
-GatewayFixture* AdminApi::fixture_ = nullptr;
 
 // Runs a request that must be refused, and checks the database did not change.
 #define EXPECT_REFUSED_UNCHANGED(reply_expr, status, type, code, param)      \

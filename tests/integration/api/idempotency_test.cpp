@@ -14,15 +14,7 @@
 namespace mg::testing::api {
 namespace {
 
-class Idempotency : public ::testing::Test {
- public:
-  static void SetUpTestSuite() { fixture_ = new GatewayFixture(); }
-  static void TearDownTestSuite() {
-    delete fixture_;
-    fixture_ = nullptr;
-  }
-  static GatewayFixture& f() { return *fixture_; }
-
+class Idempotency : public SuiteGateway {
  protected:
   static long checkouts() { return f().count("SELECT COUNT(*) FROM checkouts"); }
   static long keys_named(const std::string& key) {
@@ -41,11 +33,7 @@ class Idempotency : public ::testing::Test {
     if (!body.empty()) h.push_back({"content-type", "application/json"});
     return f().request("POST", target, body, h);
   }
-
-  static GatewayFixture* fixture_;
 };
-
-GatewayFixture* Idempotency::fixture_ = nullptr;
 
 TEST_F(Idempotency, SameKeySameBodyReturnsTheStoredReplyByteForByte) {
   std::string key = core::new_id("idem");
