@@ -6,6 +6,7 @@
 #include "webhooks/signature/standard_webhooks.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <set>
@@ -348,6 +349,38 @@ TEST(WebhookEndpointSeed, AConfigSeededEndpointSignsWithTheSecretTheConfigGives)
   std::int64_t now = std::stoll(r.webhook_timestamp);
   EXPECT_TRUE(webhooks::verify({*key}, r.webhook_id, r.webhook_timestamp, r.webhook_signature,
                                r.body, now));
+}
+
+std::string seeded_url(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  std::string url;
+  if (sqlite3_prepare_v2(db, "SELECT url FROM webhook_endpoints WHERE id = 'we_orders'", -1, &st,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    url = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return url;
+}
+
+TEST(WebhookEndpointSeed, WhatTheDatabaseHoldsWinsOverTheSeedOnTheNextStart) {
+  TempDir dir;
+  config::Config first = test_config(dir.path());
+  seed_endpoint(first, "https://a.example.com/hooks", kSeededSecret);
+  {
+    auto gw = Gateway::create(first);
+    ASSERT_TRUE(gw) << gw.error().message;
+  }
+  config::Config second = test_config(dir.path());
+  seed_endpoint(second, "https://b.example.com/hooks", kSeededSecret);
+  {
+    auto gw = Gateway::create(second);
+    ASSERT_TRUE(gw) << gw.error().message;
+  }
+  EXPECT_EQ(seeded_url(dir.path() + "/merchgate.db"), "https://a.example.com/hooks");
 }
 
 TEST(WebhookEndpointSeed, ABadSeededSecretStopsTheStartNamingIt) {
