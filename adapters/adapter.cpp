@@ -180,6 +180,11 @@ bj::object to_json(const InboundEvent& e) {
                                   {"shipments", std::move(shipments)},
                                   {"failure_code", e.fulfillment->failure_code},
                                   {"failure_message", e.fulfillment->failure_message}};
+    if (e.fulfillment->shipped) {
+      bj::object shipped;
+      for (const auto& [sku, quantity] : *e.fulfillment->shipped) shipped[sku] = quantity;
+      o["fulfillment"].as_object()["shipped"] = std::move(shipped);
+    }
   }
   return o;
 }
@@ -252,6 +257,10 @@ std::optional<InboundEvent> inbound_event_from_json(const bj::object& o) {
         f.shipments.push_back({str(s, "carrier"), str(s, "tracking_number"), str(s, "tracking_url"),
                                num(s, "shipped_at")});
       }
+    }
+    if (const auto* shipped = sub(*fo, "shipped")) {
+      f.shipped.emplace();
+      for (const auto& kv : *shipped) (*f.shipped)[std::string(kv.key())] = num(*shipped, kv.key());
     }
     e.fulfillment = std::move(f);
   }

@@ -2,6 +2,7 @@
 
 #include "gateway/core/crypto.hpp"
 #include "gateway/core/model_json.hpp"
+#include "gateway/core/money.hpp"
 
 #include <algorithm>
 
@@ -81,9 +82,10 @@ class Transition {
   Effects fx_;
 };
 
-// Starts an automatic refund of `amount` (capped at what is still refundable).
-void auto_refund(Transition& t, std::int64_t amount, std::string reason,
-                 std::string fulfillment_id) {
+// Starts an automatic refund of `amount` (capped at what is still refundable); `lines` are the
+// fulfillment lines it gives back, when a fulfillment's failure caused it.
+void auto_refund(Transition& t, std::int64_t amount, std::string reason, std::string fulfillment_id,
+                 std::vector<SkuQuantity> lines = {}) {
   Checkout& c = t.c();
   amount = std::min(amount, refundable(c));
   if (amount <= 0 || c.payment.status != PaymentStatus::succeeded) return;
@@ -93,6 +95,7 @@ void auto_refund(Transition& t, std::int64_t amount, std::string reason,
   r.reason = std::move(reason);
   r.automatic = true;
   r.fulfillment_id = std::move(fulfillment_id);
+  r.lines = std::move(lines);
   r.created_at = r.updated_at = t.now();
   t.job(job_kind::payment_refund, {{"refund", r.id}}, payment_serial_key(c.id));
   c.refunds.push_back(std::move(r));
@@ -111,7 +114,67 @@ bool is_active(const Fulfillment& f) {
   return f.status != FulfillmentStatus::canceled && f.status != FulfillmentStatus::failed;
 }
 
+bool same_package(const Shipment& a, const Shipment& b) {
+  return a.tracking_number == b.tracking_number && a.carrier == b.carrier;
+}
+
+// Takes the partner's word on what its packages held, unless it accounts for fewer packages than
+// merchgate already knows the contents of (an older read) or names a sku the fulfillment does not
+// have (then what is in the package is unknown). Quantities only grow: a package never un-ships.
+bool record_shipped_lines(Fulfillment& f, const FulfillmentFact& fact) {
+  if (!fact.shipped) return false;
+  for (const auto& [sku, quantity] : *fact.shipped) {
+    bool ours = std::any_of(f.lines.begin(), f.lines.end(),
+                            [&](const FulfillmentLine& l) { return l.sku == sku; });
+    if (!ours || quantity < 0) return false;
+  }
+  auto accounted = static_cast<std::int64_t>(
+      std::count_if(f.shipments.begin(), f.shipments.end(), [&](const Shipment& known) {
+        return std::any_of(fact.shipments.begin(), fact.shipments.end(),
+                           [&](const Shipment& s) { return same_package(s, known); });
+      }));
+  if (accounted < f.packages_accounted) return false;
+  bool changed = accounted != f.packages_accounted;
+  f.packages_accounted = accounted;
+  for (auto& l : f.lines) {
+    auto it = fact.shipped->find(l.sku);
+    std::int64_t shipped = it == fact.shipped->end() ? 0 : std::min(it->second, l.quantity);
+    if (shipped > l.quantity_shipped) {
+      l.quantity_shipped = shipped;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 }  // namespace
+
+std::optional<UnshippedPart> unshipped_part(const Checkout& c, const Fulfillment& f) {
+  if (!f.shipped_lines_known()) return std::nullopt;
+  UnshippedPart part;
+  std::int64_t amount_shipped = 0, quantity_shipped = 0, quantity_left = 0;
+  for (const auto& fl : f.lines) {
+    auto line = std::find_if(c.lines.begin(), c.lines.end(),
+                             [&](const Line& l) { return l.sku == fl.sku; });
+    if (line == c.lines.end()) return std::nullopt;
+    std::int64_t shipped = std::clamp<std::int64_t>(fl.quantity_shipped, 0, fl.quantity);
+    std::int64_t left = fl.quantity - shipped;
+    amount_shipped += line->unit_amount * shipped;
+    quantity_shipped += shipped;
+    quantity_left += left;
+    if (left > 0) {
+      part.lines.push_back({fl.sku, left});
+      part.amount_lines += line->unit_amount * left;
+    }
+  }
+  // Free lines have no amounts to weigh: their quantities share the shipping instead.
+  auto shares = allocate_proportionally(f.amount_shipping, {part.amount_lines, amount_shipped});
+  if (shares.empty()) {
+    shares = allocate_proportionally(f.amount_shipping, {quantity_left, quantity_shipped});
+  }
+  part.amount_shipping = shares.empty() ? 0 : shares[0];
+  return part;
+}
 
 int rank(CheckoutStatus s) noexcept { return static_cast<int>(s); }
 int rank(PaymentStatus s) noexcept { return static_cast<int>(s); }
@@ -368,9 +431,8 @@ void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact&
   }
   int new_packages = 0;
   for (const auto& s : fact.shipments) {
-    bool known = std::any_of(f->shipments.begin(), f->shipments.end(), [&](const Shipment& k) {
-      return k.tracking_number == s.tracking_number && k.carrier == s.carrier;
-    });
+    bool known = std::any_of(f->shipments.begin(), f->shipments.end(),
+                             [&](const Shipment& k) { return same_package(k, s); });
     if (!known) {
       Shipment added = s;
       if (added.shipped_at == 0) added.shipped_at = t.now();
@@ -378,7 +440,7 @@ void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact&
       ++new_packages;
     }
   }
-  if (new_packages > 0) {
+  if (record_shipped_lines(*f, fact) || new_packages > 0) {
     f->updated_at = t.now();
     t.touch();
   }
@@ -427,22 +489,32 @@ void fulfillment_fact(Transition& t, std::string_view id, const FulfillmentFact&
     step(fact.status);
     bool partner_gave_up = fact.status == FulfillmentStatus::failed ||
                            (fact.status == FulfillmentStatus::canceled && c.canceled_at == 0);
-    if (partner_gave_up && !f->shipments.empty()) {
-      // Part of the order already left: refunding the whole fulfillment would refund goods the
-      // buyer has, and which lines did not ship is not known here. No automatic refund; the
-      // fulfillment is flagged for an operator to refund what did not ship.
+    // The buyer gets back what never left (all of it when nothing shipped); the packages that
+    // did are theirs. This runs once: a failed or canceled fulfillment never advances again, so
+    // a repeated fact or a retried job refunds nothing more.
+    std::optional<UnshippedPart> unshipped =
+        partner_gave_up ? unshipped_part(c, *f) : std::nullopt;
+    std::string packages = std::to_string(f->shipments.size()) + " package(s) had shipped";
+    if (partner_gave_up && !unshipped) {
+      // Which lines the packages held is not known: no automatic refund; the fulfillment is
+      // flagged for an operator to refund what did not ship.
       std::string partner = f->failure_code.empty() ? std::string() : f->failure_code + ": ";
       f->failure_message = partner + f->failure_message + (f->failure_message.empty() ? "" : " ") +
-                           "(" + std::to_string(f->shipments.size()) +
-                           " package(s) had shipped: not refunded automatically, refund what "
-                           "did not ship through POST /v1/checkouts/" +
+                           "(" + packages + " and " + f->adapter +
+                           " did not say what they held: not refunded automatically, refund "
+                           "what did not ship through POST /v1/checkouts/" +
                            c.id + "/refunds)";
       f->failure_code = "partially_shipped";
     } else if (partner_gave_up) {
+      if (!f->shipments.empty()) {
+        f->failure_message += (f->failure_message.empty() ? "(" : " (") + packages +
+                              (unshipped->lines.empty() ? " with every line: nothing to refund)"
+                                                        : ": refunded what did not ship)");
+      }
       auto_refund(
-          t, f->amount + f->amount_shipping,
+          t, unshipped->amount(),
           fact.status == FulfillmentStatus::failed ? "fulfillment_failed" : "fulfillment_canceled",
-          f->id);
+          f->id, std::move(unshipped->lines));
     }
   }
   if (is_active(*f)) {

@@ -67,9 +67,28 @@ struct FulfillmentFact {
   FulfillmentStatus status = FulfillmentStatus::submitted;
   std::string reference;
   std::vector<Shipment> shipments;  // every package known so far; merged by tracking number
+  // What the packages in `shipments` held all together, by merchgate sku, when the partner says
+  // so for every one of them; nullopt when it does not (or not for every package).
+  std::optional<std::map<std::string, std::int64_t>> shipped;
   std::string failure_code;
   std::string failure_message;
 };
+
+// What of a fulfillment never left in a package: the lines (and quantities) still unshipped, at
+// their unit prices, and their share of the fulfillment's shipping, split in proportion to the
+// amounts that shipped and did not (so with nothing shipped it is all of the shipping, as for a
+// refused order).
+struct UnshippedPart {
+  std::vector<SkuQuantity> lines;
+  std::int64_t amount_lines = 0;
+  std::int64_t amount_shipping = 0;
+
+  std::int64_t amount() const noexcept { return amount_lines + amount_shipping; }
+};
+
+// nullopt when the partner has not said what every package held, or a line is not the
+// checkout's: then what did not ship is unknown.
+std::optional<UnshippedPart> unshipped_part(const Checkout& c, const Fulfillment& f);
 
 // A new checkout: `checkout.created` and the payment.create job.
 Effects checkout_created(Checkout& c, Timestamp now);

@@ -80,6 +80,10 @@ std::string Product::fulfillment_adapter() const {
   return std::string(v->as_string());
 }
 
+bool Fulfillment::shipped_lines_known() const {
+  return packages_accounted >= static_cast<std::int64_t>(shipments.size());
+}
+
 std::int64_t Checkout::amount_refunded() const {
   std::int64_t sum = 0;
   for (const auto& r : refunds)

@@ -120,6 +120,12 @@ struct Payment {
   std::map<std::string, std::string> partner_data;
 };
 
+// A quantity of one sku: what an automatic refund of a fulfillment covers.
+struct SkuQuantity {
+  std::string sku;
+  std::int64_t quantity = 0;
+};
+
 struct Refund {
   std::string id;  // rfd_...
   std::int64_t amount = 0;
@@ -131,6 +137,7 @@ struct Refund {
   std::string fulfillment_id;  // the fulfillment whose failure caused it, if any
   Timestamp created_at = 0;
   Timestamp updated_at = 0;
+  std::vector<SkuQuantity> lines;  // that fulfillment's lines it refunds (all, or the unshipped)
 };
 
 struct Shipment {
@@ -143,6 +150,9 @@ struct Shipment {
 struct FulfillmentLine {
   std::string sku;
   std::int64_t quantity = 0;
+  // How many the partner says have left in packages (at most `quantity`); meaningful only while
+  // the fulfillment's `packages_accounted` covers all its shipments.
+  std::int64_t quantity_shipped = 0;
 };
 
 struct Fulfillment {
@@ -154,10 +164,16 @@ struct Fulfillment {
   std::int64_t amount = 0;           // the lines' amount (for refunds on failure)
   std::int64_t amount_shipping = 0;  // this partner's shipping quote
   std::vector<Shipment> shipments;
+  // How many of `shipments` the lines' quantity_shipped account for: the partner said what those
+  // packages held. A package beyond them holds something merchgate does not know (not shown).
+  std::int64_t packages_accounted = 0;
   std::string failure_code;
   std::string failure_message;
   Timestamp created_at = 0;
   Timestamp updated_at = 0;
+
+  // Whether the partner said what every package held, so the lines' quantity_shipped are whole.
+  bool shipped_lines_known() const;
 };
 
 struct Dispute {

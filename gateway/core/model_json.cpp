@@ -119,6 +119,9 @@ bj::object to_json(const Refund& r, const Checkout& c, Form form) {
   o["failure_message"] = opt(r.failure_message);
   o["automatic"] = r.automatic;
   o["fulfillment"] = opt(r.fulfillment_id);
+  bj::array lines;
+  for (const auto& l : r.lines) lines.push_back(bj::object{{"sku", l.sku}, {"quantity", l.quantity}});
+  o["lines"] = std::move(lines);
   o["created_at"] = time_value(r.created_at, form);
   o["updated_at"] = time_value(r.updated_at, form);
   return o;
@@ -132,9 +135,14 @@ bj::object to_json(const Fulfillment& f, const Checkout& c, Form form) {
   o["adapter"] = f.adapter;
   o["reference"] = opt(f.reference);
   o["status"] = to_string(f.status);
+  const bool storage = form == Form::storage;
   bj::array lines;
-  for (const auto& l : f.lines)
-    lines.push_back(bj::object{{"sku", l.sku}, {"quantity", l.quantity}});
+  for (const auto& l : f.lines) {
+    bj::object lo{{"sku", l.sku}, {"quantity", l.quantity}};
+    lo["quantity_shipped"] = storage || f.shipped_lines_known() ? bj::value(l.quantity_shipped)
+                                                                : bj::value(nullptr);
+    lines.push_back(std::move(lo));
+  }
   o["lines"] = std::move(lines);
   o["amount"] = f.amount;
   o["amount_shipping"] = f.amount_shipping;
@@ -142,6 +150,7 @@ bj::object to_json(const Fulfillment& f, const Checkout& c, Form form) {
   bj::array shipments;
   for (const auto& s : f.shipments) shipments.push_back(to_json(s, form));
   o["shipments"] = std::move(shipments);
+  if (storage) o["packages_accounted"] = f.packages_accounted;
   o["failure_code"] = opt(f.failure_code);
   o["failure_message"] = opt(f.failure_message);
   o["created_at"] = time_value(f.created_at, form);
@@ -312,6 +321,9 @@ Result<Checkout> checkout_from_storage(const bj::object& o) {
     x.failure_message = str(r, "failure_message");
     x.automatic = flag(r, "automatic");
     x.fulfillment_id = str(r, "fulfillment");
+    for (const auto& lv : arr(r, "lines")) {
+      x.lines.push_back({str(lv.as_object(), "sku"), num(lv.as_object(), "quantity")});
+    }
     x.created_at = num(r, "created_at");
     x.updated_at = num(r, "updated_at");
     c.refunds.push_back(std::move(x));
@@ -324,7 +336,8 @@ Result<Checkout> checkout_from_storage(const bj::object& o) {
     x.reference = str(f, "reference");
     x.status = fulfillment_status_from(str(f, "status")).value_or(FulfillmentStatus::pending);
     for (const auto& lv : arr(f, "lines")) {
-      x.lines.push_back({str(lv.as_object(), "sku"), num(lv.as_object(), "quantity")});
+      const auto& lo = lv.as_object();
+      x.lines.push_back({str(lo, "sku"), num(lo, "quantity"), num(lo, "quantity_shipped")});
     }
     x.amount = num(f, "amount");
     x.amount_shipping = num(f, "amount_shipping");
@@ -333,6 +346,7 @@ Result<Checkout> checkout_from_storage(const bj::object& o) {
       x.shipments.push_back({str(s, "carrier"), str(s, "tracking_number"), str(s, "tracking_url"),
                              num(s, "shipped_at")});
     }
+    x.packages_accounted = num(f, "packages_accounted");
     x.failure_code = str(f, "failure_code");
     x.failure_message = str(f, "failure_message");
     x.created_at = num(f, "created_at");

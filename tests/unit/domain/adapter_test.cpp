@@ -137,6 +137,22 @@ TEST(InboundEventJson, FulfillmentFactRoundTrips) {
   }
   EXPECT_EQ(back->fulfillment->failure_code, "partial");
   EXPECT_EQ(back->fulfillment->failure_message, "one box late");
+  // Without line data it stays unknown, which is not the same as "nothing shipped".
+  EXPECT_FALSE(back->fulfillment->shipped.has_value());
+}
+
+TEST(InboundEventJson, WhatThePackagesHeldRoundTrips) {
+  InboundEvent e;
+  e.partner_event_id = "pf2:order_updated:13";
+  e.kind = InboundEvent::Kind::fulfillment;
+  core::FulfillmentFact f;
+  f.status = core::FulfillmentStatus::in_production;
+  f.shipments = {{"USPS", "9400", "", 0}};
+  f.shipped = std::map<std::string, std::int64_t>{{"tee", 1}, {"cap", 0}};
+  e.fulfillment = f;
+  auto back = round_trip(e);
+  ASSERT_TRUE(back && back->fulfillment && back->fulfillment->shipped);
+  EXPECT_EQ(*back->fulfillment->shipped, *f.shipped);
 }
 
 TEST(InboundEventJson, IgnoredEventRoundTripsWithoutFacts) {

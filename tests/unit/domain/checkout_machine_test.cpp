@@ -1,4 +1,5 @@
 #include "gateway/core/checkout_machine.hpp"
+#include "gateway/core/model_json.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -787,6 +788,256 @@ TEST(FulfillmentFacts, APackageAfterTheFailureIsKeptButNotAnnounced) {
   EXPECT_THAT(event_types(fx), IsEmpty());
   EXPECT_EQ(c.fulfillments[0].shipments.size(), 2u);
   EXPECT_EQ(c.fulfillments[0].status, FulfillmentStatus::failed);
+}
+
+// ---- refunding what did not ship -------------------------------------------------------------
+
+// One partner makes two tees (2 x 2500) and a cap (1000), 600 shipping: 6600 in all.
+Checkout tees_and_cap_checkout() {
+  Checkout c = base_checkout();
+  c.lines.push_back(make_line("tee", 2, 2500, "printful-main"));
+  c.lines.push_back(make_line("cap", 1, 1000, "printful-main"));
+  Fulfillment f = make_fulfillment("ful_a", "printful-main", "tee", 2, 6000, 600);
+  f.lines.push_back({"cap", 1});
+  c.fulfillments.push_back(std::move(f));
+  c.amount_subtotal = 6000;
+  c.amount_shipping = 600;
+  c.amount_total = 6600;
+  return c;
+}
+
+// The packages so far, and what the partner says they held all together.
+FulfillmentFact packages(FulfillmentStatus s, std::vector<std::string> tracking,
+                         std::map<std::string, std::int64_t> held) {
+  FulfillmentFact f = order(s);
+  for (auto& t : tracking) f.shipments.push_back({"DHL", std::move(t), "", kT0});
+  f.shipped = std::move(held);
+  return f;
+}
+
+void set_shipped(Fulfillment& f, std::string_view sku, std::int64_t quantity) {
+  for (auto& l : f.lines)
+    if (l.sku == sku) l.quantity_shipped = quantity;
+}
+
+TEST(UnshippedPart, WithNothingShippedItIsEveryLineAndAllTheShippingAsForARefusal) {
+  Checkout c = tees_and_cap_checkout();
+  auto part = unshipped_part(c, c.fulfillments[0]);
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->amount_lines, 6000);
+  EXPECT_EQ(part->amount_shipping, 600);
+  EXPECT_EQ(part->amount(), c.fulfillments[0].amount + c.fulfillments[0].amount_shipping);
+  ASSERT_EQ(part->lines.size(), 2u);
+  EXPECT_EQ(part->lines[0].sku, "tee");
+  EXPECT_EQ(part->lines[0].quantity, 2);
+}
+
+TEST(UnshippedPart, PartOfALineShippedLeavesTheRestAndItsShareOfShipping) {
+  Checkout c = tees_and_cap_checkout();
+  Fulfillment& f = c.fulfillments[0];
+  f.shipments.push_back({"DHL", "TRK-1", "", kT0});
+  f.packages_accounted = 1;
+  set_shipped(f, "tee", 1);
+  auto part = unshipped_part(c, f);
+  ASSERT_TRUE(part);
+  // One tee and the cap did not ship: 3500 of the 6000; shipping splits 600 as 3500 : 2500.
+  ASSERT_EQ(part->lines.size(), 2u);
+  EXPECT_EQ(part->lines[0].sku, "tee");
+  EXPECT_EQ(part->lines[0].quantity, 1);
+  EXPECT_EQ(part->lines[1].sku, "cap");
+  EXPECT_EQ(part->lines[1].quantity, 1);
+  EXPECT_EQ(part->amount_lines, 3500);
+  EXPECT_EQ(part->amount_shipping, 350);
+  EXPECT_EQ(part->amount(), 3850);
+}
+
+TEST(UnshippedPart, SharesRoundSoNoMinorUnitIsRefundedTwice) {
+  Checkout c = tees_and_cap_checkout();
+  Fulfillment& f = c.fulfillments[0];
+  f.amount_shipping = 499;
+  f.shipments.push_back({"DHL", "TRK-1", "", kT0});
+  f.packages_accounted = 1;
+  set_shipped(f, "tee", 1);
+  // 499 split 3500 : 2500 is 291.08 : 207.92; the largest remainder takes the odd unit.
+  EXPECT_EQ(unshipped_part(c, f)->amount_shipping, 291);
+  set_shipped(f, "tee", 2);
+  set_shipped(f, "cap", 0);
+  EXPECT_EQ(unshipped_part(c, f)->amount_shipping, 83);  // 1000 : 5000 -> 83.17 : 415.83
+}
+
+TEST(UnshippedPart, EverythingShippedLeavesNothing) {
+  Checkout c = tees_and_cap_checkout();
+  Fulfillment& f = c.fulfillments[0];
+  f.shipments.push_back({"DHL", "TRK-1", "", kT0});
+  f.packages_accounted = 1;
+  set_shipped(f, "tee", 5);  // more than ordered counts as all of it
+  set_shipped(f, "cap", 1);
+  auto part = unshipped_part(c, f);
+  ASSERT_TRUE(part);
+  EXPECT_TRUE(part->lines.empty());
+  EXPECT_EQ(part->amount(), 0);
+}
+
+TEST(UnshippedPart, UnknownWhileAPackageIsNotAccountedFor) {
+  Checkout c = tees_and_cap_checkout();
+  Fulfillment& f = c.fulfillments[0];
+  f.shipments.push_back({"DHL", "TRK-1", "", kT0});
+  f.shipments.push_back({"DHL", "TRK-2", "", kT0});
+  f.packages_accounted = 1;
+  EXPECT_FALSE(unshipped_part(c, f));
+  // A line the checkout does not have cannot be priced either.
+  Checkout other = tees_and_cap_checkout();
+  other.lines.pop_back();
+  EXPECT_FALSE(unshipped_part(other, other.fulfillments[0]));
+}
+
+TEST(UnshippedPart, FreeLinesShareTheShippingByQuantity) {
+  Checkout c = tees_and_cap_checkout();
+  for (auto& l : c.lines) l.unit_amount = l.amount = 0;
+  Fulfillment& f = c.fulfillments[0];
+  f.shipments.push_back({"DHL", "TRK-1", "", kT0});
+  f.packages_accounted = 1;
+  set_shipped(f, "tee", 2);
+  auto part = unshipped_part(c, f);
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->amount_lines, 0);
+  EXPECT_EQ(part->amount_shipping, 200);  // 1 of 3 items did not ship
+}
+
+TEST(FulfillmentFacts, AFailureAfterPartShippedRefundsOnlyWhatDidNotShipAndOnce) {
+  Checkout c = tees_and_cap_checkout();
+  pay(c);
+  auto first = apply_fulfillment_fact(
+      c, "ful_a", packages(FulfillmentStatus::in_production, {"TRK-1"}, {{"tee", 1}}), kT0 + 2);
+  ASSERT_THAT(event_types(first), ElementsAre("fulfillment.submitted", "fulfillment.in_production",
+                                              "fulfillment.shipped"));
+  // The package's news shows what it held.
+  const auto& shown = first.events[2].object.at("lines").as_array();
+  EXPECT_EQ(shown[0].at("quantity_shipped"), 1);
+  EXPECT_EQ(shown[1].at("quantity_shipped"), 0);
+  FulfillmentFact failed = order(FulfillmentStatus::failed);
+  failed.failure_code = "printful_failed";
+  failed.failure_message = "Printful could not fulfill order ord_1";
+  auto fx = apply_fulfillment_fact(c, "ful_a", failed, kT0 + 3);
+  EXPECT_THAT(event_types(fx), ElementsAre("fulfillment.failed"));
+  EXPECT_THAT(job_kinds(fx), ElementsAre("payment.refund"));
+  const Fulfillment& f = c.fulfillments[0];
+  EXPECT_EQ(f.failure_code, "printful_failed");
+  EXPECT_THAT(f.failure_message, HasSubstr("1 package(s) had shipped: refunded what did not ship"));
+  ASSERT_EQ(c.refunds.size(), 1u);
+  const Refund& r = c.refunds[0];
+  EXPECT_EQ(r.amount, 3500 + 350);
+  EXPECT_TRUE(r.automatic);
+  EXPECT_EQ(r.reason, "fulfillment_failed");
+  EXPECT_EQ(r.fulfillment_id, "ful_a");
+  ASSERT_EQ(r.lines.size(), 2u);
+  EXPECT_EQ(r.lines[0].sku, "tee");
+  EXPECT_EQ(r.lines[0].quantity, 1);
+  EXPECT_EQ(r.lines[1].sku, "cap");
+  // The same failure again (a duplicate webhook, a retried sync) refunds nothing more.
+  EXPECT_TRUE(apply_fulfillment_fact(c, "ful_a", failed, kT0 + 4).empty());
+  EXPECT_EQ(c.refunds.size(), 1u);
+  auto settled = apply_refund_fact(c, refund_outcome(r.id, RefundStatus::succeeded, 0), kT0 + 5);
+  EXPECT_THAT(event_types(settled), ElementsAre("refund.succeeded", "checkout.partially_refunded"));
+  const auto& lines = settled.events[0].object.at("lines").as_array();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].at("sku"), "tee");
+  EXPECT_EQ(lines[0].at("quantity"), 1);
+  EXPECT_EQ(c.amount_refunded(), 3850);
+}
+
+TEST(FulfillmentFacts, AFailureThatBringsItsPackagesRefundsTheRestAtOnce) {
+  Checkout c = tees_and_cap_checkout();
+  pay(c);
+  apply_fulfillment_fact(c, "ful_a", order(FulfillmentStatus::in_production), kT0 + 2);
+  auto fx = apply_fulfillment_fact(
+      c, "ful_a", packages(FulfillmentStatus::failed, {"TRK-1", "TRK-2"}, {{"tee", 2}}), kT0 + 3);
+  EXPECT_THAT(event_types(fx),
+              ElementsAre("fulfillment.shipped", "fulfillment.shipped", "fulfillment.failed"));
+  ASSERT_EQ(c.refunds.size(), 1u);
+  // Only the cap did not ship: 1000 and 600 x 1000 / 6000 of the shipping.
+  EXPECT_EQ(c.refunds[0].amount, 1100);
+  ASSERT_EQ(c.refunds[0].lines.size(), 1u);
+  EXPECT_EQ(c.refunds[0].lines[0].sku, "cap");
+}
+
+TEST(FulfillmentFacts, APartnerCancelingAfterEverythingShippedRefundsNothing) {
+  Checkout c = tees_and_cap_checkout();
+  pay(c);
+  apply_fulfillment_fact(
+      c, "ful_a",
+      packages(FulfillmentStatus::in_production, {"TRK-1"}, {{"tee", 2}, {"cap", 1}}), kT0 + 2);
+  auto fx = apply_fulfillment_fact(c, "ful_a", order(FulfillmentStatus::canceled), kT0 + 3);
+  EXPECT_THAT(event_types(fx), ElementsAre("fulfillment.canceled"));
+  EXPECT_THAT(c.refunds, IsEmpty());
+  EXPECT_THAT(c.fulfillments[0].failure_message, HasSubstr("with every line: nothing to refund"));
+}
+
+TEST(FulfillmentFacts, APackageWhoseContentsAreUnknownKeepsTheOperatorFlag) {
+  Checkout c = tees_and_cap_checkout();
+  pay(c);
+  apply_fulfillment_fact(c, "ful_a",
+                         packages(FulfillmentStatus::in_production, {"TRK-1"}, {{"tee", 1}}),
+                         kT0 + 2);
+  // A second package arrives from a source that does not say what it held.
+  apply_fulfillment_fact(c, "ful_a", partly_shipped("TRK-2"), kT0 + 3);
+  auto shown = to_json(c.fulfillments[0], c, Form::api);
+  EXPECT_TRUE(shown.at("lines").as_array()[0].at("quantity_shipped").is_null());
+  apply_fulfillment_fact(c, "ful_a", order(FulfillmentStatus::failed), kT0 + 4);
+  EXPECT_THAT(c.refunds, IsEmpty());
+  EXPECT_EQ(c.fulfillments[0].failure_code, "partially_shipped");
+  EXPECT_THAT(c.fulfillments[0].failure_message,
+              HasSubstr("printful-main did not say what they held"));
+}
+
+TEST(FulfillmentFacts, AnOlderReadOrAnUnknownSkuNeverLowersWhatShipped) {
+  Checkout c = tees_and_cap_checkout();
+  pay(c);
+  apply_fulfillment_fact(
+      c, "ful_a",
+      packages(FulfillmentStatus::in_production, {"TRK-1", "TRK-2"}, {{"tee", 2}}), kT0 + 2);
+  // A stale read that knew only the first package.
+  apply_fulfillment_fact(c, "ful_a",
+                         packages(FulfillmentStatus::in_production, {"TRK-1"}, {{"tee", 1}}),
+                         kT0 + 3);
+  // A read that names something the fulfillment does not hold.
+  apply_fulfillment_fact(
+      c, "ful_a",
+      packages(FulfillmentStatus::in_production, {"TRK-1", "TRK-2"}, {{"mug", 1}}), kT0 + 4);
+  const Fulfillment& f = c.fulfillments[0];
+  EXPECT_EQ(f.lines[0].quantity_shipped, 2);
+  EXPECT_EQ(f.lines[1].quantity_shipped, 0);
+  EXPECT_EQ(f.packages_accounted, 2);
+  EXPECT_TRUE(f.shipped_lines_known());
+}
+
+TEST(FulfillmentFacts, AnAutomaticRefundNeverExceedsWhatIsStillRefundable) {
+  Checkout c = tees_and_cap_checkout();
+  pay(c);
+  refund(c, 6000, kT0 + 2);  // the app refunded most of it already
+  apply_fulfillment_fact(c, "ful_a",
+                         packages(FulfillmentStatus::in_production, {"TRK-1"}, {{"tee", 1}}),
+                         kT0 + 3);
+  apply_fulfillment_fact(c, "ful_a", order(FulfillmentStatus::failed), kT0 + 4);
+  ASSERT_EQ(c.refunds.size(), 2u);
+  EXPECT_EQ(c.refunds[1].amount, 600);
+  EXPECT_EQ(refundable(c), 0);
+}
+
+TEST(FulfillmentFacts, StoredShippedLinesSurviveTheRoundTrip) {
+  Checkout c = tees_and_cap_checkout();
+  pay(c);
+  apply_fulfillment_fact(c, "ful_a",
+                         packages(FulfillmentStatus::in_production, {"TRK-1"}, {{"tee", 1}}),
+                         kT0 + 2);
+  apply_fulfillment_fact(c, "ful_a", order(FulfillmentStatus::failed), kT0 + 3);
+  auto back = checkout_from_storage(to_json(c, Form::storage));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->fulfillments[0].lines[0].quantity_shipped, 1);
+  EXPECT_EQ(back->fulfillments[0].packages_accounted, 1);
+  ASSERT_EQ(back->refunds[0].lines.size(), 2u);
+  EXPECT_EQ(back->refunds[0].lines[1].sku, "cap");
+  EXPECT_EQ(back->refunds[0].lines[1].quantity, 1);
 }
 
 TEST(FulfillmentFacts, EveryNewPackageIsAnnouncedEvenWhenOneFactBringsSeveral) {
