@@ -292,6 +292,9 @@ Result<void> Gateway::listen() {
   so.body_limit = d.config.body_limit;
   so.read_timeout = d.config.read_timeout;
   so.idle_timeout = d.config.idle_timeout;
+  // Connections on their own single-threaded contexts: no strand or lock per I/O step.
+  so.io_threads = d.config.threads > 0 ? static_cast<unsigned>(d.config.threads)
+                                       : std::max(1u, std::thread::hardware_concurrency());
   api::App* app = d.app.get();
   d.server = std::make_unique<http::Server>(d.io, so,
                                             [app](http::Request& req) { return app->handle(req); });

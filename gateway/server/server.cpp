@@ -7,22 +7,22 @@
 #include <openssl/ssl.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -34,6 +34,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <pthread.h>
+#include <thread>
 #include <tuple>
 #include <unordered_set>
 #include <utility>
@@ -50,7 +52,7 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kFirstReadSize = 4096;
+constexpr std::size_t kReadSize = 16 * 1024;
 // After an error response the peer may still be sending the rejected request; reading it for a
 // moment keeps the kernel from answering with a reset that would destroy our response.
 constexpr std::chrono::milliseconds kLingerTime{1000};
@@ -144,8 +146,10 @@ std::optional<Response> rejection_for(const error_code& ec, std::size_t body_lim
   return std::nullopt;
 }
 
-bhttp::response<bhttp::string_body> to_beast(Response response, std::string_view request_id,
-                                             unsigned version, bool keep_alive) {
+// The status line and headers for `response`, ready for the wire; its body follows them as is.
+// An invalid response (a handler bug) is replaced by a 500 so no bad header reaches the peer.
+std::string serialize_head(Response& response, std::string_view request_id, unsigned version,
+                           bool keep_alive) {
   bool valid = response.status >= 200 && response.status <= 599;
   for (const auto& h : response.headers)
     valid = valid && valid_header_name(h.name) && valid_header_value(h.value);
@@ -154,26 +158,32 @@ bhttp::response<bhttp::string_body> to_beast(Response response, std::string_view
                  response.status);
     response = error_response(make_error(errc::internal, "internal error"));
   }
-  bhttp::response<bhttp::string_body> res;
-  res.version(version);
-  res.result(static_cast<unsigned>(response.status));
+  std::string out;
+  out.reserve(160 + response.headers.size() * 48);
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  if (reason != "<unknown-status>") out += reason;
+  out += "\r\n";
   bool has_request_id = false;
   for (auto& h : response.headers) {
     auto name = to_lower(h.name);
     if (server_owned_header(name)) continue;
     has_request_id = has_request_id || name == "request-id";
-    res.insert(name, h.value);
+    out.append(name).append(": ").append(h.value).append("\r\n");
   }
-  if (!has_request_id) res.insert("request-id", request_id);
-  res.insert("server", "merchgate");
+  if (!has_request_id) out.append("request-id: ").append(request_id).append("\r\n");
+  out += "server: merchgate\r\n";
   if (response.status == 204 || response.status == 304) {
-    res.body().clear();  // these never carry a body nor Content-Length
+    response.body.clear();  // these never carry a body nor Content-Length
   } else {
-    res.body() = std::move(response.body);
-    res.content_length(res.body().size());
+    out.append("content-length: ").append(std::to_string(response.body.size())).append("\r\n");
   }
-  res.keep_alive(keep_alive);
-  return res;
+  if (version >= 11 && !keep_alive) out += "connection: close\r\n";
+  if (version < 11 && keep_alive) out += "connection: keep-alive\r\n";
+  out += "\r\n";
+  return out;
 }
 
 std::string openssl_error() {
@@ -243,16 +253,99 @@ void log_exception(const char* what, std::exception_ptr e) {
   }
 }
 
-// State shared between one connection's coroutine and drain(). `stream` and `idle` are only
-// touched on the connection's strand.
-struct Connection {
-  explicit Connection(asio::any_io_executor ex) : executor(std::move(ex)) {}
+using Clock = std::chrono::steady_clock;
+
+// One connection's state, shared between its coroutine, its timeout timer and drain(). All of it
+// is only touched on the connection's executor (a strand, or a single-threaded io_context).
+//
+// Timeouts use one timer per connection that is rarely re-armed: each I/O step only moves
+// `deadline`; the timer is re-armed only when the new deadline is earlier than the one it waits
+// for, and when it fires early it re-arms itself for the current deadline. A keep-alive client
+// sending request after request therefore costs no timer operation per request.
+struct Connection : std::enable_shared_from_this<Connection> {
+  explicit Connection(asio::any_io_executor ex) : executor(ex), timer(std::move(ex)) {}
+
   asio::any_io_executor executor;
-  beast::tcp_stream* stream = nullptr;
-  bool idle = true;  // waiting for a TLS handshake or the first byte of a request
+  tcp::socket* socket = nullptr;  // while the connection's stream exists
+  bool idle = true;               // waiting for a TLS handshake or a request's first byte
+  bool timed_out = false;
+  Clock::time_point deadline = Clock::time_point::max();  // max: no timeout
+  Clock::time_point armed = Clock::time_point::max();     // when the timer fires; max: not armed
+  std::uint64_t generation = 0;  // tells a stale timer completion from the current one
+  asio::steady_timer timer;
+
+  void expires_at(Clock::time_point t) {
+    deadline = t;
+    if (t < armed) arm(t);
+  }
+  void expires_after(std::chrono::milliseconds d) { expires_at(Clock::now() + d); }
+  void no_timeout() { deadline = Clock::time_point::max(); }
+
+  // Ends the timer: called when the stream goes away.
+  void release() {
+    socket = nullptr;
+    deadline = Clock::time_point::max();
+    armed = Clock::time_point::max();
+    ++generation;
+    timer.cancel();
+  }
+
+ private:
+  void arm(Clock::time_point t) {
+    armed = t;
+    timer.expires_at(t);
+    timer.async_wait([self = shared_from_this(), gen = ++generation](error_code ec) {
+      if (!ec && gen == self->generation) self->on_timer();
+    });
+  }
+
+  void on_timer() {
+    armed = Clock::time_point::max();
+    if (socket == nullptr || deadline == Clock::time_point::max()) return;
+    if (Clock::now() < deadline) {
+      arm(deadline);
+      return;
+    }
+    timed_out = true;
+    error_code ignored;
+    socket->cancel(ignored);
+  }
 };
 
 }  // namespace
+
+// The io_contexts connections run on when ServerOptions::io_threads > 0, one thread each.
+struct Server::IoPool {
+  explicit IoPool(unsigned n) {
+    for (unsigned i = 0; i < n; ++i) {
+      contexts.push_back(std::make_unique<asio::io_context>(1));
+      guards.emplace_back(asio::make_work_guard(*contexts.back()));
+    }
+  }
+  void start() {
+    if (!threads.empty()) return;
+    for (auto& io : contexts) {
+      threads.emplace_back([raw = io.get()] {
+        pthread_setname_np(pthread_self(), "mg-http");
+        raw->run();
+      });
+    }
+  }
+  // Stops the threads; connections still open are abandoned and their coroutines destroyed with
+  // the contexts (their owners have drained or closed them by now).
+  void stop() {
+    guards.clear();
+    for (auto& io : contexts) io->stop();
+    for (auto& t : threads) t.join();
+    threads.clear();
+  }
+  asio::io_context& next() { return *contexts[next_index++ % contexts.size()]; }
+
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  std::size_t next_index = 0;  // only the acceptor's strand touches it
+};
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(asio::io_context& io, ServerOptions options, Handler handler)
@@ -282,13 +375,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     std::shared_ptr<Connection> connection_;
   };
 
-  // Publishes the lowest layer to drain() while the stream exists.
-  class StreamRef {
+  // Publishes the socket to the timer and to drain() while the stream exists.
+  class SocketRef {
    public:
-    StreamRef(Connection& c, beast::tcp_stream& s) : c_(c) { c_.stream = &s; }
-    StreamRef(const StreamRef&) = delete;
-    StreamRef& operator=(const StreamRef&) = delete;
-    ~StreamRef() { c_.stream = nullptr; }
+    SocketRef(Connection& c, tcp::socket& s) : c_(c) { c_.socket = &s; }
+    SocketRef(const SocketRef&) = delete;
+    SocketRef& operator=(const SocketRef&) = delete;
+    ~SocketRef() { c_.release(); }
 
    private:
     Connection& c_;
@@ -336,16 +429,17 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     return {};
   }
 
-  void start() {
+  void start(IoPool* pool) {
     if (started_ || !acceptor_.is_open()) return;
     started_ = true;
-    asio::co_spawn(acceptor_.get_executor(), async_accept_loop(shared_from_this()),
+    asio::co_spawn(acceptor_.get_executor(), async_accept_loop(shared_from_this(), pool),
                    [](std::exception_ptr e) { log_exception("acceptor", std::move(e)); });
   }
 
-  asio::awaitable<void> async_accept_loop(std::shared_ptr<Impl> self) {
+  asio::awaitable<void> async_accept_loop(std::shared_ptr<Impl> self, IoPool* pool) {
     for (;;) {
-      tcp::socket socket(asio::make_strand(io_));
+      // A connection lives on one single-threaded context of the pool, or on a strand.
+      tcp::socket socket = pool ? tcp::socket(pool->next()) : tcp::socket(asio::make_strand(io_));
       auto [ec] = co_await acceptor_.async_accept(socket, kUseTuple);
       if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
       if (ec) {
@@ -372,96 +466,116 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     auto peer = socket.remote_endpoint(ec);
     std::string remote = ec ? std::string("unknown") : format_endpoint(peer);
     if (ssl_) {
-      beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *ssl_);
-      auto& tcp_stream = beast::get_lowest_layer(stream);
-      StreamRef ref(conn, tcp_stream);
+      ssl::stream<tcp::socket> stream(std::move(socket), *ssl_);
+      auto& lowest = stream.next_layer();
+      SocketRef ref(conn, lowest);
       if (draining_) co_return;
-      tcp_stream.expires_after(options_.handshake_timeout);
+      conn.expires_after(options_.handshake_timeout);
       std::tie(ec) = co_await stream.async_handshake(ssl::stream_base::server, kUseTuple);
       if (ec) co_return;
       auto ending = co_await async_serve(stream, conn, remote, true);
       if (ending != Ending::abort) {
-        tcp_stream.expires_after(std::min(options_.write_timeout, kTlsShutdownTimeout));
+        conn.expires_after(std::min(options_.write_timeout, kTlsShutdownTimeout));
         std::tie(ec) = co_await stream.async_shutdown(kUseTuple);
       }
-      tcp_stream.close();
+      lowest.close(ec);
     } else {
-      beast::tcp_stream stream(std::move(socket));
-      StreamRef ref(conn, stream);
-      auto ending = co_await async_serve(stream, conn, remote, false);
-      if (ending != Ending::abort) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-      if (ending == Ending::linger) co_await async_linger(stream);
-      stream.close();
+      SocketRef ref(conn, socket);
+      auto ending = co_await async_serve(socket, conn, remote, false);
+      if (ending != Ending::abort) socket.shutdown(tcp::socket::shutdown_send, ec);
+      if (ending == Ending::linger) co_await async_linger(socket, conn);
+      socket.close(ec);
     }
   }
 
-  static asio::awaitable<void> async_linger(beast::tcp_stream& stream) {
+  static asio::awaitable<void> async_linger(tcp::socket& socket, Connection& conn) {
     std::vector<char> sink(16 * 1024);
     std::size_t total = 0;
-    stream.expires_after(kLingerTime);
+    conn.expires_after(kLingerTime);
     while (total < kLingerBytes) {
-      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kUseTuple);
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kUseTuple);
       if (ec) break;
       total += n;
     }
+  }
+
+  // Reads more of the request into `buffer`; false when the peer is gone or timed out.
+  template <class Stream>
+  static asio::awaitable<bool> async_read_more(Stream& stream, beast::flat_buffer& buffer) {
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadSize), kUseTuple);
+    if (ec) co_return false;
+    buffer.commit(n);
+    co_return true;
   }
 
   // Serves requests until the connection should end; says how to end it.
   template <class Stream>
   asio::awaitable<Ending> async_serve(Stream& stream, Connection& conn, const std::string& remote,
                                       bool tls) {
-    auto& tcp_stream = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
     error_code ec;
-    std::size_t n = 0;
     for (;;) {
       conn.idle = true;
       if (draining_) co_return Ending::close;
       if (buffer.size() == 0) {
-        tcp_stream.expires_after(options_.idle_timeout);
-        std::tie(ec, n) =
-            co_await stream.async_read_some(buffer.prepare(kFirstReadSize), kUseTuple);
-        if (ec) {
-          co_return ec == asio::error::operation_aborted&& draining_ ? Ending::close
-                                                                     : Ending::abort;
+        conn.expires_after(options_.idle_timeout);
+        if (!co_await async_read_more(stream, buffer)) {
+          co_return draining_ && !conn.timed_out ? Ending::close : Ending::abort;
         }
-        buffer.commit(n);
       }
       conn.idle = false;
 
-      // From its first byte, the whole request must arrive within read_timeout.
-      auto deadline = std::chrono::steady_clock::now() + options_.read_timeout;
-      tcp_stream.expires_at(deadline);
+      // From its first byte, the whole request must arrive within read_timeout. Beast's parser
+      // works on the bytes in hand; more are read only when it needs them.
+      conn.expires_after(options_.read_timeout);
       bhttp::request_parser<bhttp::string_body> parser;
+      parser.eager(true);
       parser.header_limit(static_cast<std::uint32_t>(
           std::min<std::size_t>(options_.header_limit, std::numeric_limits<std::uint32_t>::max())));
       parser.body_limit(options_.body_limit);
-      std::tie(ec, n) = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
-      if (!ec && !parser.is_done()) {
-        if (expects_continue(parser.get())) {
-          tcp_stream.expires_after(options_.write_timeout);
-          bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
-          std::tie(ec, n) = co_await bhttp::async_write(stream, proceed, kUseTuple);
-          if (ec) co_return Ending::abort;
-          tcp_stream.expires_at(deadline);
+      bool continue_sent = false;
+      for (;;) {
+        if (buffer.size() > 0) {
+          std::size_t used = parser.put(buffer.data(), ec);
+          buffer.consume(used);
+          if (ec == bhttp::error::need_more) {
+            ec = {};
+          } else if (ec) {
+            break;
+          }
+          if (parser.is_done()) break;
+          if (used > 0 && buffer.size() > 0) continue;
+          if (parser.is_header_done() && !continue_sent && expects_continue(parser.get())) {
+            continue_sent = true;
+            auto deadline = conn.deadline;
+            conn.expires_after(options_.write_timeout);
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            auto [wec, wn] = co_await asio::async_write(
+                stream, asio::buffer(kContinue.data(), kContinue.size()), kUseTuple);
+            if (wec) co_return Ending::abort;
+            conn.expires_at(deadline);
+          }
         }
-        std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+        if (!co_await async_read_more(stream, buffer)) co_return Ending::abort;
       }
       if (ec) {
         auto rejection = rejection_for(ec, options_.body_limit);
         if (!rejection) co_return Ending::abort;
         auto id = parser.is_header_done() ? request_id_from(parser.get()) : core::new_id("req");
-        auto res = to_beast(std::move(*rejection), id, 11, false);
-        if (!co_await async_send(stream, res)) co_return Ending::abort;
+        auto head = serialize_head(*rejection, id, 11, false);
+        if (!co_await async_send(stream, conn, head, rejection->body)) co_return Ending::abort;
         co_return Ending::linger;
       }
 
+      // A slow handler is not the client's fault: no timeout while it runs.
+      conn.no_timeout();
       auto& req = parser.get();
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
       Request request;
       request.method = std::string(req.method_string());
       request.target = std::string(req.target());
+      request.headers.reserve(16);
       for (const auto& field : req)
         request.headers.push_back({to_lower(field.name_string()), std::string(field.value())});
       request.body = std::move(req.body());
@@ -477,8 +591,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       }
       bool client_keeps_alive = keep_alive;
       keep_alive = keep_alive && !draining_;
-      auto res = to_beast(std::move(response), request.request_id, version, keep_alive);
-      if (!co_await async_send(stream, res)) co_return Ending::abort;
+      auto head = serialize_head(response, request.request_id, version, keep_alive);
+      if (!co_await async_send(stream, conn, head, response.body)) co_return Ending::abort;
       // A client that expected to keep the connection may have pipelined more requests.
       if (!keep_alive) co_return client_keeps_alive ? Ending::linger : Ending::close;
     }
@@ -497,9 +611,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   template <class Stream>
-  asio::awaitable<bool> async_send(Stream& stream, bhttp::response<bhttp::string_body>& res) {
-    beast::get_lowest_layer(stream).expires_after(options_.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write(stream, res, kUseTuple);
+  asio::awaitable<bool> async_send(Stream& stream, Connection& conn, const std::string& head,
+                                   const std::string& body) {
+    conn.expires_after(options_.write_timeout);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
+    auto [ec, n] = co_await asio::async_write(stream, buffers, kUseTuple);
     co_return !ec;
   }
 
@@ -551,7 +667,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     });
     for (auto& c : snapshot) {
       asio::post(c->executor, [c] {
-        if (c->stream && c->idle) c->stream->cancel();
+        error_code ignored;
+        if (c->socket && c->idle) c->socket->cancel(ignored);
       });
     }
     // Never on the caller's stack: it may hold locks the callback wants.
@@ -590,7 +707,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   static void close_all(const std::vector<std::shared_ptr<Connection>>& connections) {
     for (const auto& c : connections) {
       asio::post(c->executor, [c] {
-        if (c->stream) c->stream->close();
+        error_code ignored;
+        if (c->socket) c->socket->close(ignored);
       });
     }
   }
@@ -631,15 +749,34 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 };
 
 Server::Server(asio::io_context& io, ServerOptions options, Handler handler)
-    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {}
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {
+  if (impl_->options_.io_threads > 0) pool_ = std::make_unique<IoPool>(impl_->options_.io_threads);
+}
 
-Server::~Server() { impl_->stop(); }
+Server::~Server() {
+  impl_->stop();
+  if (!pool_) return;
+  // The closes posted above end idle and reading connections at once; give them a moment.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (impl_->count_.load() > 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  pool_->stop();
+  if (impl_->count_.load() > 0) {
+    // A handler cut short still awaits work elsewhere (the store, an adapter) that will complete
+    // onto its context: destroying the context would be a use after free, so it is left behind.
+    // This only happens when shutdown abandons requests in flight.
+    static_cast<void>(pool_.release());
+  }
+}
 
 Result<void> Server::listen() { return impl_->listen(); }
 
 std::uint16_t Server::port() const noexcept { return impl_->port_; }
 
-void Server::start() { impl_->start(); }
+void Server::start() {
+  if (pool_) pool_->start();
+  impl_->start(pool_.get());
+}
 
 void Server::drain(std::chrono::milliseconds deadline, std::function<void()> done) {
   impl_->drain(deadline, std::move(done));

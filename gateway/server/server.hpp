@@ -1,6 +1,7 @@
 #pragma once
-// The HTTP/1.1 and HTTPS listener on Beast with coroutines. It owns sockets, TLS, parsing, limits,
-// timeouts, keep-alive and graceful drain; it hands every complete request to one Handler.
+// The HTTP/1.1 and HTTPS listener on Asio with coroutines and Beast's parser. It owns sockets,
+// TLS, parsing, limits, timeouts, keep-alive and graceful drain; it hands every complete request
+// to one Handler.
 #include "gateway/core/error.hpp"
 #include "gateway/server/http_types.hpp"
 
@@ -32,6 +33,11 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds handshake_timeout{10'000};
   std::size_t max_connections = 10'000;  // beyond: accepted and closed at once
+  // 0: connections run on the io_context given to the constructor, each on its own strand.
+  // N: the server runs connections on N io_contexts of its own, one thread each, so that a
+  // connection's work (and its handler, until the handler hops elsewhere) needs no strand and
+  // no lock. Accepting stays on the given io_context.
+  unsigned io_threads = 0;
 };
 
 class Server {
@@ -57,7 +63,9 @@ class Server {
 
  private:
   struct Impl;
+  struct IoPool;
   std::shared_ptr<Impl> impl_;
+  std::unique_ptr<IoPool> pool_;  // with io_threads > 0
 };
 
 }  // namespace mg::http

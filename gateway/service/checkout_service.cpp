@@ -201,35 +201,27 @@ Task<Reply> CheckoutService::create_checkout(const Caller& caller, std::string k
   std::string fingerprint = request_fingerprint("POST", "/v1/checkouts", body);
   std::string scope = caller.key_id;
 
-  auto prior =
-      co_await store::async_read(store_, [&](store::ReadTx& tx) -> Result<std::optional<Reply>> {
-        return detail::idempotency_lookup(tx, scope, key, fingerprint);
-      });
-  if (!prior) co_return error_reply(prior.error());
-  if (*prior) co_return **prior;
-
-  auto doc = core::json::parse_object(body);
-  if (!doc) co_return error_reply(doc.error());
-  auto request = core::parse_checkout_request(*doc);
-  if (!request) co_return error_reply(request.error());
-  if (!caller.seller.empty() && request->seller != caller.seller) {
-    co_return error_reply(make_error(
-        errc::permission_denied,
-        "this API key may only create checkouts for seller '" + caller.seller + "'", "seller"));
+  // The body is parsed first so that one read both answers a replay and loads the catalog; a
+  // replay still answers before any complaint about the body (CONTRACT §2).
+  Result<core::CheckoutRequest> request = make_error(errc::internal, "not parsed");
+  if (auto doc = core::json::parse_object(body); !doc) {
+    request = doc.error();
+  } else {
+    request = core::parse_checkout_request(*doc);
   }
 
   struct Catalog {
-    core::Seller seller;
+    std::optional<Reply> prior;
+    std::optional<core::Seller> seller;
     std::map<std::string, core::Product> products;
     std::optional<core::RoutingTable> routing;
   };
   auto catalog = co_await store::async_read(store_, [&](store::ReadTx& tx) -> Result<Catalog> {
     Catalog cat;
-    auto seller = tx.seller(request->seller);
-    if (!seller) {
-      return make_error(errc::resource_missing, "no seller '" + request->seller + "'", "seller");
-    }
-    cat.seller = std::move(*seller);
+    cat.prior = detail::idempotency_lookup(tx, scope, key, fingerprint);
+    if (cat.prior || !request) return cat;
+    cat.seller = tx.seller(request->seller);
+    if (!cat.seller) return cat;
     for (const auto& line : request->lines) {
       if (auto p = tx.product(line.sku)) cat.products.emplace(line.sku, std::move(*p));
     }
@@ -237,7 +229,18 @@ Task<Reply> CheckoutService::create_checkout(const Caller& caller, std::string k
     return cat;
   });
   if (!catalog) co_return error_reply(catalog.error());
-  auto plan = core::plan_cart(*request, catalog->seller, [&](const std::string& sku) {
+  if (catalog->prior) co_return std::move(*catalog->prior);
+  if (!request) co_return error_reply(request.error());
+  if (!caller.seller.empty() && request->seller != caller.seller) {
+    co_return error_reply(make_error(
+        errc::permission_denied,
+        "this API key may only create checkouts for seller '" + caller.seller + "'", "seller"));
+  }
+  if (!catalog->seller) {
+    co_return error_reply(
+        make_error(errc::resource_missing, "no seller '" + request->seller + "'", "seller"));
+  }
+  auto plan = core::plan_cart(*request, *catalog->seller, [&](const std::string& sku) {
     auto it = catalog->products.find(sku);
     return it == catalog->products.end() ? nullptr : &it->second;
   });
@@ -293,7 +296,7 @@ Task<Reply> CheckoutService::create_checkout(const Caller& caller, std::string k
   }
 
   core::Timestamp now = clock_.now();
-  auto built = core::build_checkout(std::move(*request), std::move(*plan), catalog->seller,
+  auto built = core::build_checkout(std::move(*request), std::move(*plan), *catalog->seller,
                                     shipping, caller.key_id, now);
   if (!built) co_return error_reply(built.error());
   core::Checkout c = std::move(*built);
@@ -323,11 +326,14 @@ Task<Reply> CheckoutService::create_checkout(const Caller& caller, std::string k
                                  {"seller", c.seller},
                                  {"amount_total", c.amount_total},
                                  {"currency", c.currency}});
-  co_return co_await run_inline(std::move(std::get<store::Job>(*first)), scope, key);
+  Preloaded preloaded{&c, catalog->seller, std::nullopt};
+  co_return co_await run_inline(std::move(std::get<store::Job>(*first)), scope, key, &preloaded);
 }
 
-Task<Reply> CheckoutService::run_inline(store::Job job, std::string scope, std::string key) {
-  co_await run_job(std::move(job));
+Task<Reply> CheckoutService::run_inline(store::Job job, std::string scope, std::string key,
+                                        Preloaded* preloaded) {
+  co_await run_job(std::move(job), preloaded);
+  if (preloaded && preloaded->reply) co_return std::move(*preloaded->reply);
   auto record = co_await store::async_read(
       store_, [&](store::ReadTx& tx) -> Result<std::optional<store::IdempotencyRecord>> {
         return tx.idempotency(scope, key);

@@ -68,8 +68,15 @@ class CheckoutService {
                                     std::vector<adapters::InboundEvent> events);
 
   // ---- jobs ----
+  // What a request that runs its job inline already holds: the job need not read it back, and its
+  // reply comes back from the job's own commit instead of another read.
+  struct Preloaded {
+    const core::Checkout* checkout = nullptr;  // as just committed with the job
+    std::optional<core::Seller> seller;
+    std::optional<Reply> reply;  // set by the job when its settlement commits a reply
+  };
   // Runs one leased job to its next state (done, retry later, or dead).
-  Task<void> run_job(store::Job job);
+  Task<void> run_job(store::Job job, Preloaded* preloaded = nullptr);
   // Called after a commit that queued jobs for the workers.
   void on_jobs_queued(std::function<void()> notify);
   // Called after a commit that appended events (their deliveries are queued with them).
@@ -91,9 +98,10 @@ class CheckoutService {
   Task<Result<std::map<std::string, std::int64_t>>> quote(const core::CheckoutRequest& request,
                                                           const core::CartPlan& plan,
                                                           const std::string& traceparent);
-  Task<Reply> run_inline(store::Job job, std::string scope, std::string key);
+  Task<Reply> run_inline(store::Job job, std::string scope, std::string key,
+                         Preloaded* preloaded = nullptr);
 
-  Task<void> job_payment_create(store::Job& job);
+  Task<void> job_payment_create(store::Job& job, Preloaded* preloaded);
   Task<void> job_payment_cancel(store::Job& job);
   Task<void> job_payment_capture(store::Job& job);
   Task<void> job_payment_refund(store::Job& job);
@@ -105,7 +113,7 @@ class CheckoutService {
   Task<void> job_inbound_apply(store::Job& job);
 
   struct Settle;
-  Task<bool> settle(store::Job& job, Settle& settlement);
+  Task<bool> settle(store::Job& job, Settle& settlement, std::optional<Reply>* reply_out = nullptr);
   Task<void> retry_later(store::Job& job, std::string error, std::chrono::milliseconds min_delay);
   Task<std::optional<core::Checkout>> load(std::string_view checkout_id);
   void record_call(store::WriteTx& tx, const store::Job& job, std::string_view adapter_id,

@@ -143,7 +143,7 @@ Task<void> CheckoutService::retry_later(store::Job& job, std::string error,
   co_await settle(job, settlement);
 }
 
-Task<bool> CheckoutService::settle(store::Job& job, Settle& s) {
+Task<bool> CheckoutService::settle(store::Job& job, Settle& s, std::optional<Reply>* reply_out) {
   store::Store& store = store_;
   core::Timestamp now = clock_.now();
   core::Effects fx;
@@ -156,8 +156,10 @@ Task<bool> CheckoutService::settle(store::Job& job, Settle& s) {
       detail::persist(tx, *c, fx, now, staleness_);
     }
     if (c && s.reply) {
-      if (auto reply = s.reply(*c))
+      if (auto reply = s.reply(*c)) {
         detail::complete_idempotency(tx, job, reply->status, reply->body, now);
+        if (reply_out) *reply_out = std::move(reply);
+      }
     }
     switch (s.next.what) {
       case Next::What::complete:
@@ -175,6 +177,7 @@ Task<bool> CheckoutService::settle(store::Job& job, Settle& s) {
   metrics::counter_add("merchgate_jobs_total",
                        {{"kind", job.kind}, {"outcome", std::string(what_name(s.next.what))}});
   if (!r) {
+    if (reply_out) reply_out->reset();
     log::error("job.commit_failed", {{"job", job.id},
                                      {"kind", job.kind},
                                      {"checkout", job.checkout_id},
@@ -197,12 +200,12 @@ Task<bool> CheckoutService::settle(store::Job& job, Settle& s) {
   co_return true;
 }
 
-Task<void> CheckoutService::run_job(store::Job job) {
+Task<void> CheckoutService::run_job(store::Job job, Preloaded* preloaded) {
   std::optional<std::string> crashed;
   try {
     std::string_view kind = job.kind;
     if (kind == core::job_kind::payment_create) {
-      co_await job_payment_create(job);
+      co_await job_payment_create(job, preloaded);
     } else if (kind == core::job_kind::payment_refund) {
       co_await job_payment_refund(job);
     } else if (kind == core::job_kind::payment_cancel) {
@@ -239,17 +242,23 @@ Task<void> CheckoutService::run_job(store::Job job) {
   }
 }
 
-Task<void> CheckoutService::job_payment_create(store::Job& job) {
+Task<void> CheckoutService::job_payment_create(store::Job& job, Preloaded* preloaded) {
   auto reply_checkout = [](int status) {
     return [status](const core::Checkout& c) -> std::optional<Reply> {
       return detail::checkout_reply(c, status);
     };
   };
-  auto loaded = co_await load(job.checkout_id);
+  std::optional<Reply>* reply_out = preloaded ? &preloaded->reply : nullptr;
+  std::optional<core::Checkout> loaded;
+  if (preloaded && preloaded->checkout) {
+    loaded = *preloaded->checkout;
+  } else {
+    loaded = co_await load(job.checkout_id);
+  }
   if (!loaded) {
     {
       Settle settlement{{}, nullptr, nullptr, Next::complete()};
-      co_await settle(job, settlement);
+      co_await settle(job, settlement, reply_out);
     }
     co_return;
   }
@@ -259,14 +268,19 @@ Task<void> CheckoutService::job_payment_create(store::Job& job) {
     // Already decided (a retry after a crash that followed the commit): answer as stored.
     {
       Settle settlement{{}, nullptr, reply_checkout(201), Next::complete()};
-      co_await settle(job, settlement);
+      co_await settle(job, settlement, reply_out);
     }
     co_return;
   }
-  auto seller = co_await store::async_read(
-      store_, [&](store::ReadTx& tx) -> Result<std::optional<core::Seller>> {
-        return tx.seller(c.seller);
-      });
+  Result<std::optional<core::Seller>> seller = std::optional<core::Seller>{};
+  if (preloaded && preloaded->checkout) {
+    seller = preloaded->seller;
+  } else {
+    seller = co_await store::async_read(
+        store_, [&](store::ReadTx& tx) -> Result<std::optional<core::Seller>> {
+          return tx.seller(c.seller);
+        });
+  }
   if (!seller) throw std::runtime_error(seller.error().message);
 
   auto set = adapters_.current();
@@ -337,7 +351,7 @@ Task<void> CheckoutService::job_payment_create(store::Job& job) {
                             return core::record_payment_created(x, p, fact, attempts, clock_.now());
                           },
                           reply_checkout(201), Next::complete()};
-        co_await settle(job, settlement);
+        co_await settle(job, settlement, reply_out);
       }
       co_return;
     }
@@ -363,7 +377,7 @@ Task<void> CheckoutService::job_payment_create(store::Job& job) {
                                   attempts, clock_.now());
                             },
                             reply_checkout(201), Next::bury(e.message)};
-          co_await settle(job, settlement);
+          co_await settle(job, settlement, reply_out);
         }
         co_return;
       }
@@ -377,7 +391,7 @@ Task<void> CheckoutService::job_payment_create(store::Job& job) {
                             return core::Effects{};
                           },
                           reply_checkout(201), Next::retry(delay, e.message)};
-        co_await settle(job, settlement);
+        co_await settle(job, settlement, reply_out);
       }
       co_return;
     }
@@ -394,7 +408,7 @@ Task<void> CheckoutService::job_payment_create(store::Job& job) {
                                                                   clock_.now());
                         },
                         reply_checkout(201), Next::complete()};
-      co_await settle(job, settlement);
+      co_await settle(job, settlement, reply_out);
     }
     co_return;
   }
@@ -419,7 +433,7 @@ Task<void> CheckoutService::job_payment_create(store::Job& job) {
           return Reply{error.status(), bj::serialize(bj::object{{"error", std::move(inner)}})};
         },
         Next::complete()};
-    co_await settle(job, settlement);
+    co_await settle(job, settlement, reply_out);
   }
 }
 

@@ -524,7 +524,9 @@ TEST(MasterKeyRotation, ReencryptsEverySecretInOneTransaction) {
     EXPECT_FALSE(old_box->open(a.sealed_credentials, a.id)) << a.id;
     auto opened = new_box->open(a.sealed_credentials, a.id);
     ASSERT_TRUE(opened) << a.id;
-    if (a.id == "rot-pay") EXPECT_EQ(str(opened->at("webhook_secret")), adapter_secret);
+    if (a.id == "rot-pay") {
+      EXPECT_EQ(str(opened->at("webhook_secret")), adapter_secret);
+    }
   }
   EXPECT_EQ(rotated->adapters, sealed);
   ASSERT_EQ(both->second.size(), 1u);

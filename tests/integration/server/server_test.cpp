@@ -206,7 +206,9 @@ bool eventually(Predicate p, std::chrono::milliseconds timeout = 3s) {
   return p();
 }
 
-class ServerTest : public ::testing::Test {
+// Run twice: connections on strands of the caller's io_context, and on the server's own
+// single-threaded contexts (io_threads = 2, as the gateway runs it).
+class ServerTest : public ::testing::TestWithParam<unsigned> {
  protected:
   static void SetUpTestSuite() {
     char pattern[] = "/tmp/mg-server-test-XXXXXX";
@@ -254,6 +256,7 @@ class ServerTest : public ::testing::Test {
   }
 
   Server& start(ServerOptions options, mg::http::Handler handler) {
+    options.io_threads = GetParam();
     server_ = std::make_unique<Server>(io_, std::move(options), std::move(handler));
     auto listening = server_->listen();
     EXPECT_TRUE(listening) << (listening ? "" : listening.error().message);
@@ -276,7 +279,7 @@ class ServerTest : public ::testing::Test {
   std::vector<Request> seen_;
 };
 
-TEST_F(ServerTest, RoundTripsSimpleGet) {
+TEST_P(ServerTest, RoundTripsSimpleGet) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -306,7 +309,7 @@ TEST_F(ServerTest, RoundTripsSimpleGet) {
   EXPECT_FALSE(req.tls);
 }
 
-TEST_F(ServerTest, KeepsValidIncomingRequestIdAndReplacesInvalidOne) {
+TEST_P(ServerTest, KeepsValidIncomingRequestIdAndReplacesInvalidOne) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -324,7 +327,7 @@ TEST_F(ServerTest, KeepsValidIncomingRequestIdAndReplacesInvalidOne) {
   EXPECT_EQ(too_long->header("request-id").rfind("req_", 0), 0u);
 }
 
-TEST_F(ServerTest, ServesTwoRequestsOnOneKeepAliveConnection) {
+TEST_P(ServerTest, ServesTwoRequestsOnOneKeepAliveConnection) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -341,7 +344,7 @@ TEST_F(ServerTest, ServesTwoRequestsOnOneKeepAliveConnection) {
   EXPECT_NE(first->header("request-id"), second->header("request-id"));
 }
 
-TEST_F(ServerTest, AnswersPipelinedRequestsInOrderAndHonoursConnectionClose) {
+TEST_P(ServerTest, AnswersPipelinedRequestsInOrderAndHonoursConnectionClose) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -356,7 +359,7 @@ TEST_F(ServerTest, AnswersPipelinedRequestsInOrderAndHonoursConnectionClose) {
   EXPECT_TRUE(c.wait_closed());
 }
 
-TEST_F(ServerTest, HandlerExceptionBecomes500WithJsonError) {
+TEST_P(ServerTest, HandlerExceptionBecomes500WithJsonError) {
   auto& server = start(test_options(), [](Request&) -> asio::awaitable<Response> {
     throw std::runtime_error("boom");
     co_return Response{};
@@ -375,7 +378,7 @@ TEST_F(ServerTest, HandlerExceptionBecomes500WithJsonError) {
   EXPECT_EQ(error.at("message").as_string(), "internal error");
 }
 
-TEST_F(ServerTest, HandlerMayChooseItsOwnRequestIdHeader) {
+TEST_P(ServerTest, HandlerMayChooseItsOwnRequestIdHeader) {
   auto& server = start(test_options(), [](Request&) -> asio::awaitable<Response> {
     Response res;
     res.status = 201;
@@ -392,7 +395,7 @@ TEST_F(ServerTest, HandlerMayChooseItsOwnRequestIdHeader) {
   EXPECT_EQ(r->header("request-id"), "chosen");
 }
 
-TEST_F(ServerTest, RejectsBodyOverLimitWith413AndNeverCallsHandler) {
+TEST_P(ServerTest, RejectsBodyOverLimitWith413AndNeverCallsHandler) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -413,7 +416,7 @@ TEST_F(ServerTest, RejectsBodyOverLimitWith413AndNeverCallsHandler) {
   EXPECT_TRUE(seen().empty());
 }
 
-TEST_F(ServerTest, RejectsChunkedBodyOverLimitWith413) {
+TEST_P(ServerTest, RejectsChunkedBodyOverLimitWith413) {
   auto options = test_options();
   options.body_limit = 1000;
   auto& server = start(options);
@@ -428,7 +431,7 @@ TEST_F(ServerTest, RejectsChunkedBodyOverLimitWith413) {
   EXPECT_TRUE(seen().empty());
 }
 
-TEST_F(ServerTest, RefusesOversizedContentLengthBeforeReadingBody) {
+TEST_P(ServerTest, RefusesOversizedContentLengthBeforeReadingBody) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -441,7 +444,7 @@ TEST_F(ServerTest, RefusesOversizedContentLengthBeforeReadingBody) {
   EXPECT_TRUE(seen().empty());
 }
 
-TEST_F(ServerTest, SendsContinueWhenClientExpectsIt) {
+TEST_P(ServerTest, SendsContinueWhenClientExpectsIt) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -459,7 +462,7 @@ TEST_F(ServerTest, SendsContinueWhenClientExpectsIt) {
   EXPECT_EQ(seen()[0].body, "hello");
 }
 
-TEST_F(ServerTest, RejectsOversizedHeaderWith431) {
+TEST_P(ServerTest, RejectsOversizedHeaderWith431) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -473,7 +476,7 @@ TEST_F(ServerTest, RejectsOversizedHeaderWith431) {
   EXPECT_TRUE(seen().empty());
 }
 
-TEST_F(ServerTest, RejectsMalformedRequestWith400) {
+TEST_P(ServerTest, RejectsMalformedRequestWith400) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -488,7 +491,7 @@ TEST_F(ServerTest, RejectsMalformedRequestWith400) {
   EXPECT_TRUE(seen().empty());
 }
 
-TEST_F(ServerTest, RejectsTargetThatIsNotAPathWith400) {
+TEST_P(ServerTest, RejectsTargetThatIsNotAPathWith400) {
   auto& server = start();
   Client c;
   ASSERT_FALSE(c.connect(server.port()));
@@ -500,7 +503,7 @@ TEST_F(ServerTest, RejectsTargetThatIsNotAPathWith400) {
   EXPECT_TRUE(seen().empty());
 }
 
-TEST_F(ServerTest, DisconnectsSlowClientAfterReadTimeout) {
+TEST_P(ServerTest, DisconnectsSlowClientAfterReadTimeout) {
   auto options = test_options();
   options.read_timeout = 200ms;
   auto& server = start(options);
@@ -522,7 +525,7 @@ TEST_F(ServerTest, DisconnectsSlowClientAfterReadTimeout) {
   EXPECT_TRUE(seen().empty());
 }
 
-TEST_F(ServerTest, ClosesIdleKeepAliveConnectionAfterIdleTimeout) {
+TEST_P(ServerTest, ClosesIdleKeepAliveConnectionAfterIdleTimeout) {
   auto options = test_options();
   options.idle_timeout = 200ms;
   auto& server = start(options);
@@ -534,7 +537,7 @@ TEST_F(ServerTest, ClosesIdleKeepAliveConnectionAfterIdleTimeout) {
   EXPECT_TRUE(eventually([&] { return server.connection_count() == 0; }));
 }
 
-TEST_F(ServerTest, ClosesConnectionsBeyondMaxConnections) {
+TEST_P(ServerTest, ClosesConnectionsBeyondMaxConnections) {
   auto options = test_options();
   options.max_connections = 1;
   auto& server = start(options);
@@ -551,7 +554,7 @@ TEST_F(ServerTest, ClosesConnectionsBeyondMaxConnections) {
   EXPECT_TRUE(first.read_response());
 }
 
-TEST_F(ServerTest, DrainFinishesInFlightRequestWithConnectionClose) {
+TEST_P(ServerTest, DrainFinishesInFlightRequestWithConnectionClose) {
   std::atomic<bool> handler_started{false};
   auto& server = start(test_options(), [&](Request& r) -> asio::awaitable<Response> {
     Response res;
@@ -598,7 +601,7 @@ TEST_F(ServerTest, DrainFinishesInFlightRequestWithConnectionClose) {
   EXPECT_EQ(server.connection_count(), 0u);
 }
 
-TEST_F(ServerTest, DrainClosesStragglersAtDeadline) {
+TEST_P(ServerTest, DrainClosesStragglersAtDeadline) {
   std::atomic<bool> handler_started{false};
   auto& server = start(test_options(), [&](Request&) -> asio::awaitable<Response> {
     handler_started = true;
@@ -618,7 +621,7 @@ TEST_F(ServerTest, DrainClosesStragglersAtDeadline) {
   EXPECT_TRUE(busy.buffer().empty());
 }
 
-TEST_F(ServerTest, DrainWithoutConnectionsCallsDoneAndRefusesConnections) {
+TEST_P(ServerTest, DrainWithoutConnectionsCallsDoneAndRefusesConnections) {
   auto& server = start();
   auto port = server.port();
   std::atomic<int> done_calls{0};
@@ -632,7 +635,7 @@ TEST_F(ServerTest, DrainWithoutConnectionsCallsDoneAndRefusesConnections) {
   EXPECT_TRUE(eventually([&] { return done_calls.load() == 2; }));
 }
 
-TEST_F(ServerTest, ServesGetOverTls) {
+TEST_P(ServerTest, ServesGetOverTls) {
   auto options = test_options();
   options.tls_cert_file = cert_file();
   options.tls_key_file = key_file();
@@ -654,7 +657,7 @@ TEST_F(ServerTest, ServesGetOverTls) {
   EXPECT_TRUE(seen[0].tls);
 }
 
-TEST_F(ServerTest, RefusesTls11Client) {
+TEST_P(ServerTest, RefusesTls11Client) {
   auto options = test_options();
   options.tls_cert_file = cert_file();
   options.tls_key_file = key_file();
@@ -672,7 +675,7 @@ TEST_F(ServerTest, RefusesTls11Client) {
   EXPECT_NE(ec.message().find("protocol version"), std::string::npos) << ec.message();
 }
 
-TEST_F(ServerTest, PlainHttpToTlsPortFails) {
+TEST_P(ServerTest, PlainHttpToTlsPortFails) {
   auto options = test_options();
   options.tls_cert_file = cert_file();
   options.tls_key_file = key_file();
@@ -685,7 +688,7 @@ TEST_F(ServerTest, PlainHttpToTlsPortFails) {
   EXPECT_TRUE(seen().empty());
 }
 
-TEST_F(ServerTest, ListenNamesMissingCertificateFile) {
+TEST_P(ServerTest, ListenNamesMissingCertificateFile) {
   auto options = test_options();
   options.tls_cert_file = dir_ + "/missing-cert.pem";
   options.tls_key_file = key_file();
@@ -697,7 +700,7 @@ TEST_F(ServerTest, ListenNamesMissingCertificateFile) {
   EXPECT_EQ(result.error().message.find('\n'), std::string::npos);
 }
 
-TEST_F(ServerTest, ListenNamesMissingKeyFile) {
+TEST_P(ServerTest, ListenNamesMissingKeyFile) {
   auto options = test_options();
   options.tls_cert_file = cert_file();
   options.tls_key_file = dir_ + "/missing-key.pem";
@@ -708,7 +711,7 @@ TEST_F(ServerTest, ListenNamesMissingKeyFile) {
       << result.error().message;
 }
 
-TEST_F(ServerTest, ListenRejectsKeyNotMatchingCertificate) {
+TEST_P(ServerTest, ListenRejectsKeyNotMatchingCertificate) {
   auto options = test_options();
   options.tls_cert_file = cert_file();
   options.tls_key_file = other_key_file();
@@ -719,7 +722,7 @@ TEST_F(ServerTest, ListenRejectsKeyNotMatchingCertificate) {
       << result.error().message;
 }
 
-TEST_F(ServerTest, ListenRejectsBadHostAddress) {
+TEST_P(ServerTest, ListenRejectsBadHostAddress) {
   auto options = test_options();
   options.host = "not-an-address";
   Server server(io_, options, recording_handler());
@@ -729,7 +732,7 @@ TEST_F(ServerTest, ListenRejectsBadHostAddress) {
       << result.error().message;
 }
 
-TEST_F(ServerTest, ListenReportsPortInUse) {
+TEST_P(ServerTest, ListenReportsPortInUse) {
   auto& first = start();
   auto options = test_options();
   options.port = first.port();
@@ -741,5 +744,11 @@ TEST_F(ServerTest, ListenReportsPortInUse) {
       << message;
   EXPECT_NE(message.find("in use"), std::string::npos) << message;
 }
+
+INSTANTIATE_TEST_SUITE_P(Connections, ServerTest, ::testing::Values(0u, 2u),
+                         [](const auto& info) {
+                           return info.param == 0 ? std::string("OnStrands")
+                                                  : std::string("OnOwnThreads");
+                         });
 
 }  // namespace

@@ -38,6 +38,20 @@ TEST(HmacSha256, MatchesRfc4231TestCase2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+// The context is reused per thread: each call must use its own key, whatever came before.
+TEST(HmacSha256, SwitchesKeysBetweenCallsAndHashesLongAndEmptyKeys) {
+  const std::string long_key(131, '\xaa');  // RFC 4231 test case 6: longer than a block
+  const std::string case6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(hex_encode(hmac_sha256(long_key, case6)),
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    EXPECT_EQ(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(hex_encode(hmac_sha256("", "")),
+              "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  }
+}
+
 TEST(Hex, EncodesLowerCaseAndRoundTrips) {
   const std::string bytes = "\x00\x01\xab\xff"s;
   EXPECT_EQ(hex_encode(bytes), "0001abff");
