@@ -68,7 +68,8 @@ bj::object address_to(const core::Address& a, std::string_view email) {
 bj::array line_items(const std::vector<OrderLine>& lines) {
   bj::array items;
   for (const auto& l : lines) {
-    bj::object item{{"quantity", l.quantity}};
+    // Printify returns the line's external_id in its metadata: how its shipped status is known.
+    bj::object item{{"quantity", l.quantity}, {"external_id", l.sku}};
     std::string product = spec_text(l, "product");
     std::string sku = spec_text(l, "sku");
     std::string blueprint = spec_text(l, "blueprint");
@@ -125,6 +126,35 @@ core::FulfillmentStatus map_status(std::string_view s) {
   return S::submitted;
 }
 
+namespace {
+
+// What left, from the line items' own status (Printify's order says per line item what shipped,
+// not per shipment what it held): a line ships whole once `fulfilled` (or it has `fulfilled_at`),
+// named by the `external_id` merchgate gave it, which Printify returns in its `metadata`. nullopt
+// when a line item lacks that id.
+std::optional<std::map<std::string, std::int64_t>> shipped_lines(const bj::object& order,
+                                                                  std::size_t packages) {
+  std::map<std::string, std::int64_t> shipped;
+  if (const auto* items = arr(order, "line_items")) {
+    for (const auto& v : *items) {
+      if (!v.is_object()) continue;
+      const auto& item = v.as_object();
+      const auto* metadata = obj(item, "metadata");
+      std::string sku = metadata ? str(*metadata, "external_id") : std::string();
+      if (sku.empty()) return std::nullopt;
+      if (str(item, "status") == "fulfilled" || !str(item, "fulfilled_at").empty()) {
+        shipped[sku] += std::max<std::int64_t>(int_or(item, "quantity", 0), 0);
+      }
+    }
+  }
+  // A package left but no line item says it shipped: part of a line left, so what did not is
+  // unknown.
+  if (packages > 0 && shipped.empty()) return std::nullopt;
+  return shipped;
+}
+
+}  // namespace
+
 core::FulfillmentFact order_fact(const bj::object& order) {
   core::FulfillmentFact fact;
   fact.reference = str(order, "id");
@@ -139,6 +169,7 @@ core::FulfillmentFact order_fact(const bj::object& order) {
       if (str(s, "delivered_at").empty()) all_delivered = false;
     }
   }
+  fact.shipped = shipped_lines(order, fact.shipments.size());
   if (status == "fulfilled" && !fact.shipments.empty() && all_delivered) {
     fact.status = core::FulfillmentStatus::delivered;
   }
@@ -196,14 +227,11 @@ AResult<WebhookResult> parse_webhook(const WebhookRequest& request, const std::s
   fact.reference = e.order_reference;
   bool has_fact = false;
   if (e.type == "order:updated" && data && !str(*data, "status").empty()) {
-    std::string status = str(*data, "status");
-    fact.status = map_status(status);
-    if (fact.status == core::FulfillmentStatus::failed ||
-        fact.status == core::FulfillmentStatus::canceled) {
-      fact.failure_code = "printify_" + status;
-      fact.failure_message = "Printify order " + fact.reference + " is " + status;
-    }
-    has_fact = true;
+    fact.status = map_status(str(*data, "status"));
+    // An order that ends is read back: its shipments and line items tell what never shipped
+    // (and is refunded), which this event does not.
+    has_fact = fact.status != core::FulfillmentStatus::failed &&
+               fact.status != core::FulfillmentStatus::canceled;
   } else if (e.type == "order:sent-to-production") {
     fact.status = core::FulfillmentStatus::in_production;
     has_fact = true;

@@ -6,9 +6,12 @@
 // "payment-not-received" orders), quotes from orders/shipping.json, catalog import from the
 // shop's products. Webhooks are signed `X-Pfy-Signature: sha256=<hex HMAC of the body>` when a
 // secret was set; without a secret they are only hints (merchgate reads the order back).
-// Statuses as Printify documents them for the order resource (developers.printify.com, "Order
-// properties"): pending, on-hold, sending-to-production, in-production, canceled, fulfilled,
-// partially-fulfilled, payment-not-received, had-issues (plus older values, see map_status).
+// Printify's OpenAPI document (developers.printify.com/openapi.json) types the order's and the line
+// items' `status` as free strings without an enum; the values are the ones its reference text
+// lists for the order resource ("Order properties"): pending, on-hold, sending-to-production,
+// in-production, canceled, fulfilled, partially-fulfilled, payment-not-received, had-issues
+// (plus older values, see map_status). What shipped comes from the line items' status and
+// `metadata.external_id` (merchgate sends each line's sku as its `external_id`).
 #include "adapters/adapter.hpp"
 
 #include <boost/json/object.hpp>
@@ -47,6 +50,7 @@ boost::json::object order_body(const OrderRequest& request, const Settings& sett
 // The price for `settings.shipping_method` in a shipping.json reply (cents).
 AResult<Quote> pick_rate(const boost::json::object& reply, const Settings& settings);
 core::FulfillmentStatus map_status(std::string_view status);
+// An order (GET …/orders/{id}.json) as a fact: its status, shipments, and what shipped per line.
 core::FulfillmentFact order_fact(const boost::json::object& order);
 // Whether this listed order is the one made for `fulfillment_id` (external_id, label, or the
 // metadata Printify keeps of them).

@@ -49,6 +49,10 @@ TEST(PrintifyWire, BuildsTheDocumentedOrderBody) {
   EXPECT_EQ(a.at("address2"), "45");
   EXPECT_EQ(a.at("zip"), "20121");
   const auto& items = body.at("line_items").as_array();
+  // The spec's submitOrderRequest takes an external_id per line item; it comes back in the
+  // order's line_items[].metadata.external_id.
+  EXPECT_EQ(items[0].at("external_id"), "necklace");
+  EXPECT_EQ(items[1].at("external_id"), "by-sku");
   EXPECT_EQ(items[0].at("product_id"), "5bfd0b66a342bcc9b5563216");
   EXPECT_EQ(items[0].at("variant_id"), 17887);
   EXPECT_EQ(items[1].at("sku"), "MY-SKU");
@@ -60,7 +64,9 @@ TEST(PrintifyWire, BuildsTheDocumentedOrderBody) {
 
 TEST(PrintifyWire, StatusesAreTheOnesPrintifyDocuments) {
   using S = core::FulfillmentStatus;
-  // developers.printify.com, "Order properties" -> status.
+  // The OpenAPI document (developers.printify.com/openapi.json) types `status` as a string and
+  // shows `fulfilled`, `in-production` (order:updated) and `pending` (line items); the full list
+  // is the reference text's "Order properties" -> status.
   EXPECT_EQ(wire::map_status("pending"), S::submitted);
   EXPECT_EQ(wire::map_status("on-hold"), S::submitted);
   EXPECT_EQ(wire::map_status("payment-not-received"), S::submitted);
@@ -75,6 +81,8 @@ TEST(PrintifyWire, StatusesAreTheOnesPrintifyDocuments) {
   EXPECT_EQ(wire::map_status("has-issues"), S::failed);
   EXPECT_EQ(wire::map_status("checking-quality"), S::submitted);
   EXPECT_EQ(wire::map_status("quality-declined"), S::failed);
+  // A word Printify adds later moves nothing forward.
+  EXPECT_EQ(wire::map_status("some-new-status"), S::submitted);
 }
 
 TEST(PrintifyWire, ReadsTheDocumentedOrder) {
@@ -86,9 +94,36 @@ TEST(PrintifyWire, ReadsTheDocumentedOrder) {
   EXPECT_EQ(fact.shipments[0].carrier, "usps");
   EXPECT_EQ(fact.shipments[0].tracking_number, "94001116990045395649372");
   EXPECT_EQ(fact.shipments[0].tracking_url, "http://example.com/94001116990045395649372");
+  // The line item is `fulfilled` and named by the external_id sent with it.
+  ASSERT_TRUE(fact.shipped);
+  EXPECT_EQ(*fact.shipped, (std::map<std::string, std::int64_t>{{"line-item-abc-001", 1}}));
 
   auto canceled = wire::order_fact(fixture_json("printify/order_canceled.json"));
   EXPECT_EQ(canceled.status, core::FulfillmentStatus::canceled);
+}
+
+TEST(PrintifyWire, WhatShippedComesFromTheLineItemsStatus) {
+  bj::object order = fixture_json("printify/order.json");
+  order["status"] = "partially-fulfilled";
+  auto& items = order.at("line_items").as_array();
+  bj::object second = items[0].as_object();
+  second["quantity"] = 2;
+  second["status"] = "in-production";
+  second["fulfilled_at"] = nullptr;
+  second.at("metadata").as_object()["external_id"] = "mug";
+  items.push_back(second);
+  auto fact = wire::order_fact(order);
+  EXPECT_EQ(fact.status, core::FulfillmentStatus::in_production);
+  ASSERT_TRUE(fact.shipped);
+  EXPECT_EQ(*fact.shipped, (std::map<std::string, std::int64_t>{{"line-item-abc-001", 1}}));
+  // A package left but no line item says it shipped: part of a line went, what is unknown.
+  items[0].as_object()["status"] = "in-production";
+  items[0].as_object()["fulfilled_at"] = nullptr;
+  EXPECT_FALSE(wire::order_fact(order).shipped);
+  // A line item merchgate did not name (an order made before it sent external ids).
+  items[0].as_object()["status"] = "fulfilled";
+  items[0].at("metadata").as_object().erase("external_id");
+  EXPECT_FALSE(wire::order_fact(order).shipped);
 }
 
 TEST(PrintifyWire, FindsTheOrderAnEarlierTryMadeByItsExternalId) {
@@ -162,6 +197,19 @@ TEST(PrintifyWebhook, OrderUpdatedCarriesTheDocumentedStatus) {
   ASSERT_TRUE(r);
   ASSERT_TRUE(r->events.at(0).fulfillment);
   EXPECT_EQ(r->events.at(0).fulfillment->status, core::FulfillmentStatus::in_production);
+}
+
+TEST(PrintifyWebhook, AnOrderThatEndsIsReadBackForWhatShipped) {
+  for (const char* status : {"had-issues", "canceled"}) {
+    std::string body = fixture("printify/webhook_order_updated.json");
+    body.replace(body.find("in-production"), 13, status);
+    std::string sig = "sha256=" + core::hex_encode(core::hmac_sha256(kSecret, body));
+    auto r = wire::parse_webhook(testing::webhook(body, {{"x-pfy-signature", sig}}), kSecret);
+    ASSERT_TRUE(r);
+    const auto& e = r->events.at(0);
+    EXPECT_EQ(e.action, "sync") << status;
+    EXPECT_FALSE(e.fulfillment) << status;
+  }
 }
 
 TEST(PrintifyImport, EnabledVariantsBecomeProductsWithThePartnerIds) {
