@@ -9,6 +9,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 namespace mg::adapters::gelato {
 namespace bj = boost::json;
@@ -151,6 +153,60 @@ core::FulfillmentStatus map_status(std::string_view s) {
   return S::submitted;
 }
 
+namespace {
+
+// What left: an item is shipped once a package lists it (`orderItemIds`) or one of its
+// `fulfillments` has a tracking code. Gelato gives no quantity per package, so an item counts as
+// shipped whole as soon as part of it may have left. Items are named by `itemReferenceId`, the
+// line's sku merchgate sends. nullopt when a package holds an item merchgate cannot name, or a
+// package (by tracking code) is claimed by no item.
+std::optional<std::map<std::string, std::int64_t>> shipped_lines(
+    const bj::object& order, const std::vector<core::Shipment>& packages) {
+  std::map<std::string, const bj::object*> items;  // Gelato's item id -> the item
+  std::set<std::string> left, accounted;           // item ids, tracking codes
+  if (const auto* list = arr(order, "items")) {
+    for (const auto& v : *list) {
+      if (!v.is_object()) continue;
+      const auto& item = v.as_object();
+      std::string id = str(item, "id");
+      items[id] = &item;
+      if (const auto* fulfillments = arr(item, "fulfillments")) {
+        for (const auto& f : *fulfillments) {
+          std::string code = f.is_object() ? str(f.as_object(), "trackingCode") : std::string();
+          if (code.empty()) continue;
+          left.insert(id);
+          accounted.insert(code);
+        }
+      }
+    }
+  }
+  const auto* shipment = obj(order, "shipment");
+  if (const auto* list = shipment ? arr(*shipment, "packages") : nullptr) {
+    for (const auto& p : *list) {
+      if (!p.is_object()) continue;
+      const auto* held = arr(p.as_object(), "orderItemIds");
+      if (!held || held->empty()) continue;
+      for (const auto& id : *held) {
+        if (!items.contains(str(id))) return std::nullopt;
+        left.insert(str(id));
+      }
+      accounted.insert(str(p.as_object(), "trackingCode"));
+    }
+  }
+  for (const auto& p : packages) {
+    if (!accounted.contains(p.tracking_number)) return std::nullopt;
+  }
+  std::map<std::string, std::int64_t> shipped;
+  for (const auto& id : left) {
+    std::string sku = str(*items[id], "itemReferenceId");
+    if (sku.empty()) return std::nullopt;
+    shipped[sku] += std::max<std::int64_t>(int_or(*items[id], "quantity", 0), 0);
+  }
+  return shipped;
+}
+
+}  // namespace
+
 core::FulfillmentFact order_fact(const bj::object& order) {
   core::FulfillmentFact fact;
   fact.reference = str(order, "id");
@@ -184,6 +240,7 @@ core::FulfillmentFact order_fact(const bj::object& order) {
       }
     }
   }
+  fact.shipped = shipped_lines(order, fact.shipments);
   if (fact.status == core::FulfillmentStatus::failed ||
       fact.status == core::FulfillmentStatus::canceled) {
     fact.failure_code = "gelato_" + status;
@@ -208,6 +265,12 @@ core::FulfillmentFact combined_fact(const std::vector<bj::object>& orders) {
       });
       if (!known) out.shipments.push_back(std::move(s));
     }
+    // Each part holds its own items: what left is their sum, unknown if any part's is.
+    if (out.shipped && f.shipped) {
+      for (const auto& [sku, quantity] : *f.shipped) (*out.shipped)[sku] += quantity;
+    } else {
+      out.shipped.reset();
+    }
     if (f.status == S::failed) {
       any_failed = true;
       out.failure_code = f.failure_code;
@@ -220,8 +283,7 @@ core::FulfillmentFact combined_fact(const std::vector<bj::object>& orders) {
   }
   // The order moves as far as its slowest part. A failed part fails it only once every other
   // part has shipped or ended: until then the others' packages keep being announced, and
-  // merchgate then knows whether anything shipped (nothing: the whole fulfillment is refunded;
-  // something: no automatic refund, an operator refunds what did not ship).
+  // merchgate then knows what shipped, and refunds the rest.
   if (any_failed && (least == 100 || least >= core::rank(S::shipped))) {
     out.status = S::failed;
   } else if (any_failed) {

@@ -42,7 +42,8 @@ boost::json::object quote_body(const QuoteRequest& request);
 AResult<Quote> pick_quote(const boost::json::object& reply, const Settings& settings,
                           const std::string& currency);
 core::FulfillmentStatus map_status(std::string_view fulfillment_status);
-// One order (GET /v4/orders/{id}); several connected orders add up to one fact.
+// One order (GET /v4/orders/{id}), with what shipped per item (`itemReferenceId` = the line's
+// sku); several connected orders add up to one fact.
 core::FulfillmentFact order_fact(const boost::json::object& order);
 core::FulfillmentFact combined_fact(const std::vector<boost::json::object>& orders);
 AResult<WebhookResult> parse_webhook(const WebhookRequest& request);

@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <map>
 
 namespace mg::adapters::printful {
 namespace bj = boost::json;
@@ -69,7 +70,8 @@ namespace wire {
 bj::object order_body(const OrderRequest& request, const Settings& settings) {
   bj::array items;
   for (const auto& l : request.lines) {
-    bj::object item{{"quantity", l.quantity},
+    bj::object item{{"external_id", l.sku},
+                    {"quantity", l.quantity},
                     {"name", l.title},
                     {"retail_price", merch::minor_to_decimal(l.unit_amount, request.currency)}};
     std::string sync = line_id(l, "sync_variant");
@@ -166,10 +168,44 @@ core::FulfillmentStatus map_status(std::string_view s) {
   return S::submitted;
 }
 
+namespace {
+
+// What the shipments held, by the `external_id` merchgate gives every item (the line's sku);
+// nullopt when a shipment lists no items or an item merchgate did not send (then it is unknown).
+std::optional<std::map<std::string, std::int64_t>> shipped_lines(const bj::object& order) {
+  std::map<std::string, std::string> sku_of;  // Printful's item id -> merchgate's sku
+  if (const auto* items = arr(order, "items")) {
+    for (const auto& v : *items) {
+      if (v.is_object()) sku_of[str(v.as_object(), "id")] = str(v.as_object(), "external_id");
+    }
+  }
+  std::map<std::string, std::int64_t> shipped;
+  const auto* shipments = arr(order, "shipments");
+  if (!shipments) return shipped;
+  for (const auto& v : *shipments) {
+    if (!v.is_object()) continue;
+    const auto* held = arr(v.as_object(), "items");
+    if (!held || held->empty()) return std::nullopt;
+    // A reshipment replaces goods already counted in the shipment that was lost.
+    bool reshipment = merch::bool_or(v.as_object(), "reshipment", false);
+    for (const auto& h : *held) {
+      if (!h.is_object()) return std::nullopt;
+      auto sku = sku_of.find(str(h.as_object(), "item_id"));
+      if (sku == sku_of.end() || sku->second.empty()) return std::nullopt;
+      std::int64_t quantity = std::max<std::int64_t>(int_or(h.as_object(), "quantity", 0), 0);
+      if (!reshipment) shipped[sku->second] += quantity;
+    }
+  }
+  return shipped;
+}
+
+}  // namespace
+
 core::FulfillmentFact order_fact(const bj::object& order) {
   core::FulfillmentFact fact;
   fact.reference = str(order, "id");
   fact.status = map_status(str(order, "status"));
+  fact.shipped = shipped_lines(order);
   if (const auto* shipments = arr(order, "shipments")) {
     for (const auto& v : *shipments) {
       if (!v.is_object()) continue;

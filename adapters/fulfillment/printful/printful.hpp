@@ -42,7 +42,8 @@ AResult<Quote> pick_rate(const boost::json::value& result, const Settings& setti
 // Printful status -> merchgate status: draft/pending/onhold -> submitted, inprocess ->
 // in_production, partial/fulfilled -> shipped, failed -> failed, canceled -> canceled.
 core::FulfillmentStatus map_status(std::string_view status);
-// A v1 order object (`result` of GET /orders/{id}) as a fact, shipments included.
+// A v1 order object (`result` of GET /orders/{id}) as a fact, shipments included, and what they
+// held when every shipment lists its items (matched to the order's items by `external_id`).
 core::FulfillmentFact order_fact(const boost::json::object& order);
 // Verifies and normalizes a webhook. `keys` are the HMAC keys of the v2 secret.
 AResult<WebhookResult> parse_webhook(const WebhookRequest& request,

@@ -90,6 +90,63 @@ TEST(GelatoWire, ReadsTheDocumentedOrderWithItsPackages) {
   EXPECT_EQ(fact.shipments[0].carrier, "UPS Surepost");
   EXPECT_EQ(fact.shipments[0].tracking_number, "12345678990");
   EXPECT_EQ(fact.shipments[0].tracking_url, "http://test.tracking.url");
+  // The (shortened) example's package lists a second item the example leaves out: what that
+  // package held is not known.
+  EXPECT_FALSE(fact.shipped);
+}
+
+// The documented order made of two items, "tee" x2 and "card", of which only the tee left, in a
+// package Gelato names both in the shipment and in the item's fulfillments.
+bj::object order_with_one_item_shipped() {
+  bj::object order = fixture_json("gelato/order.json");
+  auto& items = order.at("items").as_array();
+  bj::object tee = items[0].as_object();
+  tee["itemReferenceId"] = "tee";
+  tee["quantity"] = 2;
+  tee["fulfillmentStatus"] = "shipped";
+  tee["fulfillments"] = bj::array{bj::object{{"trackingCode", "12345678990"},
+                                             {"trackingUrl", "http://test.tracking.url"},
+                                             {"shipmentMethodName", "UPS Surepost"}}};
+  bj::object card = items[0].as_object();
+  card["id"] = "13c165fe-de51-4ea9-86e6-98503ae14486";
+  card["itemReferenceId"] = "card";
+  items = bj::array{tee, card};
+  order.at("shipment").at("packages").as_array()[0].as_object()["orderItemIds"] =
+      bj::array{tee.at("id")};
+  return order;
+}
+
+TEST(GelatoWire, WhatShippedIsEachItemAPackageOrAFulfillmentNames) {
+  bj::object order = order_with_one_item_shipped();
+  auto fact = wire::order_fact(order);
+  ASSERT_EQ(fact.shipments.size(), 1u);
+  ASSERT_TRUE(fact.shipped);
+  EXPECT_EQ(*fact.shipped, (std::map<std::string, std::int64_t>{{"tee", 2}}));
+  // An item merchgate did not name (no itemReferenceId) in a package: unknown.
+  order.at("items").as_array()[0].as_object().erase("itemReferenceId");
+  EXPECT_FALSE(wire::order_fact(order).shipped);
+  // A package no item claims: unknown.
+  bj::object unclaimed = order_with_one_item_shipped();
+  unclaimed.at("items").as_array()[0].as_object().erase("fulfillments");
+  unclaimed.at("shipment").at("packages").as_array()[0].as_object()["orderItemIds"] = bj::array{};
+  EXPECT_FALSE(wire::order_fact(unclaimed).shipped);
+}
+
+TEST(GelatoWire, ConnectedOrdersAddUpWhatTheirPartsShipped) {
+  bj::object part = order_with_one_item_shipped();
+  bj::object other{{"id", "other"},
+                   {"fulfillmentStatus", "shipped"},
+                   {"items", bj::array{bj::object{{"id", "o-1"},
+                                                  {"itemReferenceId", "poster"},
+                                                  {"quantity", 3},
+                                                  {"fulfillments", bj::array{bj::object{
+                                                                       {"trackingCode", "T-2"}}}}}}}};
+  auto fact = wire::combined_fact({part, other});
+  ASSERT_EQ(fact.shipments.size(), 2u);
+  ASSERT_TRUE(fact.shipped);
+  EXPECT_EQ(*fact.shipped, (std::map<std::string, std::int64_t>{{"poster", 3}, {"tee", 2}}));
+  other.at("items").as_array()[0].as_object().erase("itemReferenceId");
+  EXPECT_FALSE(wire::combined_fact({part, other}).shipped) << "one part unknown: all unknown";
 }
 
 TEST(GelatoWire, ASplitOrderMovesAsFarAsItsSlowestPart) {

@@ -53,6 +53,7 @@ TEST(PrintfulWire, BuildsTheOrderWithMerchgatesFulfillmentIdAsExternalId) {
   const auto& items = body.at("items").as_array();
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].at("variant_id"), 4012);  // numbers, as Printful's schema has them
+  EXPECT_EQ(items[0].at("external_id"), "tee");  // what names it in the shipments' items
   EXPECT_EQ(items[0].at("quantity"), 2);
   EXPECT_EQ(items[0].at("retail_price"), "25.00");
   EXPECT_EQ(items[0].at("files").as_array()[0].at("url"), "https://cdn.example/f.png");
@@ -123,6 +124,28 @@ TEST(PrintfulWire, ReadsTheDocumentedOrderWithEachPackage) {
   EXPECT_EQ(fact.shipments[1].tracking_number, "9400110200828911663274");
   EXPECT_EQ(fact.shipments[1].tracking_url,
             "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200828911663274");
+  // Each shipment lists item 1 once; the item's external_id names the line.
+  ASSERT_TRUE(fact.shipped);
+  EXPECT_EQ(*fact.shipped, (std::map<std::string, std::int64_t>{{"item-1", 2}}));
+}
+
+TEST(PrintfulWire, WhatShippedIsUnknownUnlessEveryShipmentNamesItsItems) {
+  bj::object order = fixture_json("printful/order.json").at("result").as_object();
+  auto shipments = [&]() -> bj::array& { return order.at("shipments").as_array(); };
+  // A reshipment replaces a lost package: its items were counted already.
+  shipments()[1].as_object()["reshipment"] = true;
+  EXPECT_EQ(*wire::order_fact(order).shipped, (std::map<std::string, std::int64_t>{{"item-1", 1}}));
+  shipments()[1].as_object()["items"] = bj::array{};
+  EXPECT_FALSE(wire::order_fact(order).shipped) << "a shipment without its items";
+  shipments()[1].as_object()["items"] = bj::array{bj::object{{"item_id", 99}, {"quantity", 1}}};
+  EXPECT_FALSE(wire::order_fact(order).shipped) << "an item not in the order";
+  shipments()[1].as_object()["items"] = bj::array{bj::object{{"item_id", 1}, {"quantity", 1}}};
+  order.at("items").as_array()[0].as_object()["external_id"] = nullptr;
+  EXPECT_FALSE(wire::order_fact(order).shipped) << "an item merchgate did not name";
+  // Nothing shipped yet is known: nothing.
+  shipments().clear();
+  ASSERT_TRUE(wire::order_fact(order).shipped);
+  EXPECT_TRUE(wire::order_fact(order).shipped->empty());
 }
 
 TEST(PrintfulWebhook, UnsignedV1WebhookIsOnlyAHint) {
