@@ -1,15 +1,20 @@
 // Merch partners end to end: the real `merchgate` and `merchgate-sim` binaries over loopback.
 // One checkout with lines from two partners makes two orders, each with its tracking; a partner
-// that refuses gets its lines and their shipping refunded automatically, while an outage or
-// rejected credentials are waited out (one order, no refund); a cancel asks the partner first;
-// duplicated and reordered webhooks count once; with every webhook dropped the reconciler still
-// catches up; an unsigned webhook that contradicts the partner's API changes nothing but a read
-// of that API; and the catalog imports the partners' products.
+// that refuses gets its lines and their shipping refunded automatically, and one that fails after
+// its first package (Printful, Printify) what did not ship, once; an outage or rejected
+// credentials are waited out (one order, no refund); a cancel asks the partner first; duplicated
+// and reordered webhooks count once;
+// with every webhook dropped the reconciler still catches up; an unsigned webhook that
+// contradicts the partner's API changes nothing but a read of that API; and the catalog imports
+// the partners' products.
 #include "gateway/core/crypto.hpp"
 #include "tests/e2e/checkout_wait.hpp"
 #include "tests/e2e/merch_sim_process.hpp"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 
 namespace mg::testing {
 namespace {
@@ -19,6 +24,7 @@ namespace bj = boost::json;
 constexpr const char* kPrintfulSecret =
     "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 constexpr const char* kProtocolSecret = "whsec_bWVyY2gtcGFydG5lci1wcm90b2NvbC10ZXN0LWtleSE=";
+constexpr const char* kPrintifySecret = "printify-e2e-secret";
 
 std::string hook(const GatewayProcess& gw, const std::string& adapter) {
   return "http://127.0.0.1:" + std::to_string(gw.port()) + "/v1/webhooks/" + adapter;
@@ -54,6 +60,27 @@ void configure(GatewayProcess& gw, const SimProcess& sim) {
                  {"product", "71"},
                  {"variant", "4017"},
                  {"files", bj::array{bj::object{{"url", "https://cdn.example/front.png"}}}}});
+    put_product(gw, "pf-cap", "Printful cap", 1500,
+                {{"adapter", "printful-main"},
+                 {"product", "206"},
+                 {"variant", "7853"},
+                 {"files", bj::array{bj::object{{"url", "https://cdn.example/cap.png"}}}}});
+  }
+  if (!sim.url("printify").empty()) {
+    put(gw, "/v1/admin/adapters/printify-main",
+        {{"type", "printify"},
+         {"base_url", sim.url("printify")},
+         {"credentials", {{"api_token", "pfy-token"}, {"webhook_secret", kPrintifySecret}}},
+         {"settings", {{"shop_id", "1234"}}}});
+    // The shop sells in USD: EUR checkouts quote from the products' tables (450, +100 each).
+    for (auto [sku, amount] : {std::pair{"py-mug", 1400}, std::pair{"py-tee", 2000}}) {
+      put_product(gw, sku, sku, amount,
+                  {{"adapter", "printify-main"},
+                   {"product", "5bfd0b66a342bcc9b5563216"},
+                   {"variant", 17887},
+                   {"shipping", {{"EUR", 450}}},
+                   {"shipping_additional", {{"EUR", 100}}}});
+    }
   }
   if (!sim.url("partner-protocol").empty()) {
     put(gw, "/v1/admin/adapters/shop-main",
@@ -74,6 +101,10 @@ void configure(GatewayProcess& gw, const SimProcess& sim) {
                 {{"adapter", "gelato-main"},
                  {"product_uid", "cards_pf_a5_pt_350-gsm-coated-silk_cl_4-4_ver"},
                  {"files", bj::array{bj::object{{"url", "https://cdn.example/card.pdf"}}}}});
+    put_product(gw, "g-poster", "Gelato poster", 1500,
+                {{"adapter", "gelato-main"},
+                 {"product_uid", "flat_130x180-mm-5r_170-gsm-65lb-uncoated_4-0_ver"},
+                 {"files", bj::array{bj::object{{"url", "https://cdn.example/poster.pdf"}}}}});
   }
 }
 
@@ -180,6 +211,77 @@ TEST(MerchEndToEnd, ARefusingPartnerIsRefundedItsLinesAndTheirShipping) {
   auto types = event_types(gw, id);
   EXPECT_NE(std::find(types.begin(), types.end(), "fulfillment.failed"), types.end());
   EXPECT_NE(std::find(types.begin(), types.end(), "refund.succeeded"), types.end());
+}
+
+// A partner that fails an order after its first package left (knob fail_after_first_package:
+// two lines of one unit each, the first line ships, the order fails instead of sending the
+// second): the buyer gets back the second line and its share of the shipping, once, however
+// often the partner repeats itself.
+struct FailsAfterFirstPackage {
+  std::string partner;  // the simulator
+  std::string adapter;
+  std::string secret;
+  std::string shipped_sku, unshipped_sku;
+  std::int64_t refund;  // the unshipped line's amount and its share of the shipping
+};
+
+void expect_refund_of_what_did_not_ship(const FailsAfterFirstPackage& p) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(), {{p.partner, hook(gw, p.adapter), p.secret}}, 300);
+  configure(gw, sim);
+  sim.knobs(p.partner, R"({"duplicate_webhooks": true, "fail_after_first_package": true})");
+  std::string id = create(gw, {{p.shipped_sku, 1}, {p.unshipped_sku, 1}});
+  ASSERT_FALSE(id.empty());
+  bj::object c = wait_checkout(gw, id, [](const bj::object& x) {
+    const auto& refunds = x.at("refunds").as_array();
+    return x.at("status") == "partially_refunded" && refunds.size() == 1 &&
+           refunds[0].at("status") == "succeeded";
+  });
+  ASSERT_EQ(c.at("status"), "partially_refunded") << bj::serialize(c) << "\n" << gw.log_tail();
+  const bj::object* f = fulfillment_at(c, p.adapter);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(status_of(f), "failed");
+  EXPECT_EQ(f->at("shipments").as_array().size(), 1u);
+  EXPECT_NE(f->at("failure_message").as_string().find("refunded what did not ship"),
+            bj::string::npos)
+      << bj::serialize(*f);
+  const auto& lines = f->at("lines").as_array();
+  EXPECT_EQ(lines[0].at("sku").as_string(), p.shipped_sku);
+  EXPECT_EQ(lines[0].at("quantity_shipped"), 1);
+  EXPECT_EQ(lines[1].at("quantity_shipped"), 0);
+  const auto& refund = c.at("refunds").as_array()[0].as_object();
+  EXPECT_EQ(refund.at("amount"), p.refund);
+  EXPECT_TRUE(refund.at("automatic").as_bool());
+  EXPECT_EQ(refund.at("reason"), "fulfillment_failed");
+  EXPECT_EQ(refund.at("fulfillment"), f->at("id"));
+  EXPECT_EQ(bj::serialize(refund.at("lines")),
+            R"([{"sku":")" + p.unshipped_sku + R"(","quantity":1}])");
+  // Every webhook came twice, and the failure is read again by anything that syncs: let the
+  // copies land, then the refund is still the only one and every event happened once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  bj::object later = checkout(gw, id);
+  EXPECT_EQ(later.at("refunds").as_array().size(), 1u) << bj::serialize(later);
+  auto types = event_types(gw, id);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.shipped"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.failed"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "refund.succeeded"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "checkout.partially_refunded"), 1);
+  EXPECT_EQ(sim.orders_for(p.partner, std::string(f->at("id").as_string())), 1u);
+}
+
+// The shipping splits in proportion to what shipped and what did not (largest remainder).
+TEST(MerchEndToEnd, APrintfulOrderFailingAfterItsFirstPackageRefundsWhatDidNotShip) {
+  // The cap (1500) did not ship; rates 4.99 for two items: 499 x 1500 / 4000 = 187.1.
+  expect_refund_of_what_did_not_ship(
+      {"printful", "printful-main", kPrintfulSecret, "pf-tee", "pf-cap", 1500 + 187});
+}
+
+TEST(MerchEndToEnd, APrintifyOrderFailingAfterItsFirstPackageRefundsWhatDidNotShip) {
+  // The tee (2000) did not ship; table shipping 450 + 100: 550 x 2000 / 3400 = 323.5 -> 324.
+  expect_refund_of_what_did_not_ship(
+      {"printify", "printify-main", kPrintifySecret, "py-mug", "py-tee", 2000 + 324});
 }
 
 // Printful with `api_token`, quoting from the tee's shipping table so a checkout opens whatever
@@ -300,6 +402,17 @@ TEST(MerchEndToEnd, CancelAsksThePartnerFirstAndIsRefusedOnceProductionStarted) 
   for (const auto& o : sim.orders("gelato")) EXPECT_NE(o.as_object().at("stage"), "canceled");
 }
 
+// A split order's events (newest first): one `fulfillment.shipped` per package, and the checkout
+// fulfilled only with the last.
+void expect_two_packages_announced_then_fulfilled(const std::vector<std::string>& types) {
+  EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.shipped"), 2);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "checkout.fulfilled"), 1);
+  auto fulfilled = std::find(types.begin(), types.end(), "checkout.fulfilled");
+  ASSERT_NE(fulfilled, types.end());
+  EXPECT_EQ(std::count(types.begin(), fulfilled, "fulfillment.shipped"), 0)
+      << "a package was announced after checkout.fulfilled";
+}
+
 TEST(MerchEndToEnd, DuplicatedAndReorderedWebhooksOfASplitShipmentCountOnce) {
   TempDir dir;
   GatewayProcess gw(dir.path());
@@ -333,14 +446,8 @@ TEST(MerchEndToEnd, DuplicatedAndReorderedWebhooksOfASplitShipmentCountOnce) {
   auto types = event_types(gw, id);
   EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.submitted"), 1);
   EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.in_production"), 1);
-  EXPECT_EQ(std::count(types.begin(), types.end(), "fulfillment.shipped"), 2);
-  EXPECT_EQ(std::count(types.begin(), types.end(), "checkout.fulfilled"), 1);
-  // Printful says `partial` between the packages: the checkout is fulfilled only with the last
-  // (the log is newest first).
-  auto fulfilled = std::find(types.begin(), types.end(), "checkout.fulfilled");
-  ASSERT_NE(fulfilled, types.end());
-  EXPECT_EQ(std::count(types.begin(), fulfilled, "fulfillment.shipped"), 0)
-      << "a package was announced after checkout.fulfilled";
+  // Printful says `partial` between the packages.
+  expect_two_packages_announced_then_fulfilled(types);
   EXPECT_EQ(sim.orders_for("printful", std::string(f->at("id").as_string())), 1u);
 }
 

@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   cli.add_flag("--out-of-order-webhooks", knobs.out_of_order_webhooks);
   cli.add_flag("--drop-webhooks", knobs.drop_webhooks);
   cli.add_flag("--split-shipments", knobs.split_shipments);
+  cli.add_flag("--fail-after-first-package", knobs.fail_after_first_package);
   CLI11_PARSE(cli, argc, argv);
 
   asio::io_context io;

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace mg::sim::merch {
@@ -46,6 +47,29 @@ OrderBook::OrderBook(Context& ctx, std::string id_prefix, OnChange on_change)
   asio::co_spawn(ctx_.io(), ticker(), asio::detached);
 }
 
+namespace {
+
+// What each package holds: everything in one; split, the first half of the units (rounded up,
+// in item order) and then the rest.
+std::vector<std::vector<ItemUnits>> package_contents(const Order& o) {
+  std::vector<std::vector<ItemUnits>> out(1);
+  bool split = o.split || o.fails_after_first_package;
+  if (split) out.emplace_back();
+  std::int64_t units = 0;
+  for (auto q : o.item_quantities) units += q;
+  std::int64_t first = split ? (units + 1) / 2 : units;
+  for (std::size_t i = 0; i < o.item_quantities.size(); ++i) {
+    std::int64_t q = o.item_quantities[i];
+    std::int64_t in_first = std::min(q, first);
+    first -= in_first;
+    if (in_first > 0) out[0].push_back({i, in_first});
+    if (q > in_first) out[1].push_back({i, q - in_first});
+  }
+  return out;
+}
+
+}  // namespace
+
 void OrderBook::refresh(Order& o, std::int64_t now) const {
   o.packages.clear();
   o.partial = false;
@@ -63,14 +87,22 @@ void OrderBook::refresh(Order& o, std::int64_t now) const {
   }
   std::int64_t age = now - o.confirmed_ms;
   std::int64_t s = step_ms_;
-  auto package = [&](int n, std::int64_t at) {
-    std::string number = o.tracking_prefix + std::to_string(n);
-    o.packages.push_back({o.id + "-p" + std::to_string(n), o.carrier, number,
-                          "https://tracking.example/sim/" + number, o.confirmed_ms + at});
+  auto contents = package_contents(o);
+  auto package = [&](std::size_t n, std::int64_t at) {
+    std::string number = o.tracking_prefix + std::to_string(n + 1);
+    o.packages.push_back({o.id + "-p" + std::to_string(n + 1), o.carrier, number,
+                          "https://tracking.example/sim/" + number, o.confirmed_ms + at,
+                          contents[n]});
   };
-  if (age >= 2 * s) package(1, 2 * s);
-  if (o.split && age >= 2 * s + s / 2) package(2, 2 * s + s / 2);
-  o.partial = o.split && o.packages.size() == 1;
+  if (age >= 2 * s) package(0, 2 * s);
+  bool second_due = contents.size() > 1 && age >= 2 * s + s / 2;
+  if (second_due && o.fails_after_first_package) {
+    o.stage = Stage::failed;
+    o.failure = "The rest of the order could not be produced";
+    return;
+  }
+  if (second_due) package(1, 2 * s + s / 2);
+  o.partial = contents.size() > 1 && o.packages.size() == 1;
   if (age >= 4 * s) {
     o.stage = Stage::delivered;
   } else if (age >= 2 * s) {
@@ -83,6 +115,9 @@ void OrderBook::refresh(Order& o, std::int64_t now) const {
 }
 
 Order OrderBook::add(Order order) {
+  Knobs knobs = ctx_.knobs();
+  order.split = knobs.split_shipments;
+  order.fails_after_first_package = knobs.fail_after_first_package;
   std::lock_guard lock(mutex_);
   if (prefix_ == "#") {
     if (next_number_ == 0)
@@ -196,6 +231,25 @@ Task<void> OrderBook::ticker() {
     }
     for (const auto& c : changes) on_change_(c.order, c.before, c.packages_before);
   }
+}
+
+std::int64_t units_shipped(const Order& o, std::size_t item) {
+  std::int64_t n = 0;
+  for (const auto& p : o.packages) {
+    for (const auto& u : p.items) {
+      if (u.item == item) n += u.quantity;
+    }
+  }
+  return n;
+}
+
+std::vector<std::int64_t> quantities(const bj::value* items) {
+  std::vector<std::int64_t> out;
+  if (!items || !items->is_array()) return out;
+  for (const auto& it : items->as_array()) {
+    if (it.is_object()) out.push_back(num(it.as_object(), "quantity", 1));
+  }
+  return out;
 }
 
 bool bearer_ok(const http::Request& req) {

@@ -1,8 +1,9 @@
 #pragma once
 // What the merch-partner simulators (printful, printify, gelato, partner-protocol) share: an order
 // book whose orders walk submitted -> in production -> shipped (one package, or two with the
-// split_shipments knob) -> delivered on a clock, announcing each change so the simulator can
-// send its partner's webhook, plus small request helpers.
+// split_shipments knob: the first half of the units, then the rest) -> delivered on a clock, or
+// fail after their first package (fail_after_first_package), announcing each change so the
+// simulator can send its partner's webhook, plus small request helpers.
 //
 // The step between stages is MERCHGATE_SIM_ORDER_STEP_MS (default 2000 ms): tests make it short,
 // or very long to hold orders where they are.
@@ -22,12 +23,19 @@ namespace mg::sim::merch {
 enum class Stage { draft, submitted, in_production, shipped, delivered, canceled, failed };
 std::string_view to_string(Stage s);
 
+// Units of one item of the create request: its index there, and how many.
+struct ItemUnits {
+  std::size_t item = 0;
+  std::int64_t quantity = 0;
+};
+
 struct Package {
   std::string id;
   std::string carrier;
   std::string tracking_number;
   std::string tracking_url;
   std::int64_t shipped_at_ms = 0;
+  std::vector<ItemUnits> items;  // what it holds
 };
 
 struct Order {
@@ -40,7 +48,10 @@ struct Order {
   std::int64_t canceled_ms = 0;
   bool failed = false;
   std::string failure;
-  bool split = false;  // ships in two packages
+  std::vector<std::int64_t> item_quantities;  // of the create request's items, in order
+  // Set from the knobs when the order is added.
+  bool split = false;                     // ships in two packages
+  bool fails_after_first_package = false;  // fails once its first package left
   std::string tracking_prefix;
   std::string carrier = "SIM Post";
 
@@ -62,7 +73,7 @@ class OrderBook {
 
   std::int64_t step_ms() const { return step_ms_; }
 
-  // Adds an order (its id is made here) and returns it as stored.
+  // Adds an order (its id is made here, its shipping from the knobs) and returns it as stored.
   Order add(Order order);
   std::optional<Order> find(std::string_view id) const;
   std::optional<Order> find_external(std::string_view scope, std::string_view external_id) const;
@@ -108,7 +119,13 @@ class OrderBookSim : public Simulator {
   OrderBook book_;
 };
 
+// How many units of an item all the order's packages so far held.
+std::int64_t units_shipped(const Order& o, std::size_t item);
+
 // ---- request helpers --------------------------------------------------------------------------
+
+// The `quantity` of each object in a request's items array (1 when absent).
+std::vector<std::int64_t> quantities(const boost::json::value* items);
 
 // "Bearer <token>" with a non-empty token other than "invalid".
 bool bearer_ok(const http::Request& req);

@@ -142,7 +142,6 @@ class PartnerProtocolSim final : public merch::OrderBookSim {
     o.external_id = external;
     o.scope = store;
     o.request = *body;
-    o.split = ctx_.knobs().split_shipments;
     o.carrier = "PostNL";
     Order stored = book_.add(std::move(o));
     stored = *book_.update(stored.id, [&](Order& x) { x.confirmed_ms = ctx_.now_ms(); });

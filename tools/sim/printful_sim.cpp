@@ -44,7 +44,19 @@ std::string_view pf_status(const Order& o) {
   return "pending";
 }
 
+// Printful's id of the order's i-th item (a number).
+std::int64_t item_id(const Order& o, std::size_t i) {
+  return std::stoll(o.id) * 100 + static_cast<std::int64_t>(i) + 1;
+}
+
 bj::object shipment_json(const Order& o, const merch::Package& p, std::size_t i) {
+  bj::array items;
+  for (const auto& u : p.items) {
+    items.push_back(bj::object{{"item_id", item_id(o, u.item)},
+                               {"quantity", u.quantity},
+                               {"picked", u.quantity},
+                               {"printed", u.quantity}});
+  }
   return bj::object{{"id", std::stoll(o.id) * 10 + static_cast<std::int64_t>(i) + 1},
                     {"carrier", p.carrier},
                     {"service", p.carrier + " Standard"},
@@ -54,7 +66,7 @@ bj::object shipment_json(const Order& o, const merch::Package& p, std::size_t i)
                     {"ship_date", merch::iso_time(p.shipped_at_ms).substr(0, 10)},
                     {"shipped_at", p.shipped_at_ms / 1000},
                     {"reshipment", false},
-                    {"items", bj::array{}}};
+                    {"items", std::move(items)}};
 }
 
 bj::object order_json(const Order& o) {
@@ -63,7 +75,15 @@ bj::object order_json(const Order& o) {
     shipments.push_back(shipment_json(o, o.packages[i], i));
   }
   const auto* recipient = o.request.if_contains("recipient");
-  const auto* items = o.request.if_contains("items");
+  bj::array items;
+  if (const auto* in = o.request.if_contains("items"); in && in->is_array()) {
+    for (const auto& it : in->as_array()) {
+      if (!it.is_object()) continue;
+      bj::object item = it.as_object();
+      item["id"] = item_id(o, items.size());
+      items.push_back(std::move(item));
+    }
+  }
   return bj::object{{"id", std::stoll(o.id)},
                     {"external_id", o.external_id},
                     {"store", 1},
@@ -72,7 +92,7 @@ bj::object order_json(const Order& o) {
                     {"created", o.created_ms / 1000},
                     {"updated", o.created_ms / 1000},
                     {"recipient", recipient ? *recipient : bj::value(bj::object{})},
-                    {"items", items ? *items : bj::value(bj::array{})},
+                    {"items", std::move(items)},
                     {"shipments", std::move(shipments)}};
 }
 
@@ -209,6 +229,7 @@ class PrintfulSim final : public merch::OrderBookSim {
       }
       auto updated = book_.update(existing->id, [&](Order& o) {
         o.request = *body;
+        o.item_quantities = merch::quantities(items);
         if (confirm_now) o.confirmed_ms = ctx_.now_ms();
       });
       return pf_ok(order_json(*updated));
@@ -217,7 +238,7 @@ class PrintfulSim final : public merch::OrderBookSim {
     o.external_id = external;
     o.scope = "store";
     o.request = *body;
-    o.split = ctx_.knobs().split_shipments;
+    o.item_quantities = merch::quantities(items);
     o.carrier = "USPS";
     Order stored = book_.add(std::move(o));
     if (confirm_now) {

@@ -55,15 +55,25 @@ bj::object order_json(const Order& o) {
         {"delivered_at", o.stage == Stage::delivered ? bj::value(pfy_time(p.shipped_at_ms + 1000))
                                                      : bj::value(nullptr)}});
   }
+  // Each line item is `fulfilled` once all its units left; the others keep the order's status
+  // (`in-production` while the order is partially-fulfilled). The request's external_id comes
+  // back in the line item's metadata.
   bj::array line_items;
   if (const auto* items = o.request.if_contains("line_items"); items && items->is_array()) {
     for (const auto& it : items->as_array()) {
       if (!it.is_object()) continue;
       bj::object li = it.as_object();
+      std::size_t index = line_items.size();
+      bool left = merch::units_shipped(o, index) >= merch::num(li, "quantity", 1);
+      bj::object metadata{{"title", "Sim item"}, {"price", 2200}, {"country", "Italy"}};
+      if (const auto* external = li.if_contains("external_id")) metadata["external_id"] = *external;
+      li.erase("external_id");
       li["print_provider_id"] = 5;
       li["cost"] = 1050;
       li["shipping_cost"] = 400;
-      li["status"] = pfy_status(o);
+      li["status"] = left ? "fulfilled" : o.partial ? "in-production" : pfy_status(o);
+      li["metadata"] = std::move(metadata);
+      li["fulfilled_at"] = left ? bj::value(pfy_time(o.packages.back().shipped_at_ms)) : nullptr;
       line_items.push_back(std::move(li));
     }
   }
@@ -182,7 +192,7 @@ class PrintifySim final : public merch::OrderBookSim {
     o.external_id = str(*body, "external_id");
     o.scope = shop;
     o.request = *body;
-    o.split = ctx_.knobs().split_shipments;
+    o.item_quantities = merch::quantities(items);
     o.carrier = "usps";
     Order stored = book_.add(std::move(o));
     return json_reply(200, bj::object{{"id", stored.id}});

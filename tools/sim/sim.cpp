@@ -27,7 +27,8 @@ bj::object Knobs::to_json() const {
                     {"duplicate_webhooks", duplicate_webhooks},
                     {"out_of_order_webhooks", out_of_order_webhooks},
                     {"drop_webhooks", drop_webhooks},
-                    {"split_shipments", split_shipments}};
+                    {"split_shipments", split_shipments},
+                    {"fail_after_first_package", fail_after_first_package}};
 }
 
 std::string Knobs::apply(const bj::object& o) {
@@ -64,6 +65,7 @@ std::string Knobs::apply(const bj::object& o) {
     else if (k == "out_of_order_webhooks") ok = as_bool(out_of_order_webhooks);
     else if (k == "drop_webhooks") ok = as_bool(drop_webhooks);
     else if (k == "split_shipments") ok = as_bool(split_shipments);
+    else if (k == "fail_after_first_package") ok = as_bool(fail_after_first_package);
     else return "unknown knob '" + std::string(k) + "'";
     if (!ok) return "bad value for knob '" + std::string(k) + "'";
   }

@@ -46,6 +46,7 @@ struct Knobs {
   bool out_of_order_webhooks = false; // webhooks of one object are sent newest first
   bool drop_webhooks = false;         // webhooks are not sent at all
   bool split_shipments = false;       // merch: an order ships in two packages
+  bool fail_after_first_package = false;  // merch: an order fails after its first package
 
   boost::json::object to_json() const;
   // Applies the keys present in `o`; an error names a bad key.

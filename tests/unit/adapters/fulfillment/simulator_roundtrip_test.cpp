@@ -144,9 +144,42 @@ TEST(PrintfulAgainstSimulator, ShipsInTwoPackagesAndRefusesCancelInProduction) {
   EXPECT_EQ(last.status, FulfillmentStatus::shipped);
   EXPECT_NE(last.shipments[0].tracking_number, last.shipments[1].tracking_number);
   EXPECT_FALSE(last.shipments[0].tracking_url.empty());
+  // One tee in each package, named by the external_id the adapter gave the item.
+  ASSERT_TRUE(last.shipped);
+  EXPECT_EQ(*last.shipped, (std::map<std::string, std::int64_t>{{"tee", 2}}));
   auto cancel = h.run(a->cancel_order(ref("ful_pf2", made->reference)));
   ASSERT_FALSE(cancel);
   EXPECT_TRUE(cancel.error().is(adapter_errc::invalid_state)) << cancel.error().message;
+}
+
+// Polls the adapter's read of the order until `done` holds; returns the last read.
+core::FulfillmentFact read_until(SimHarness& h, adapters::FulfillmentAdapter& a,
+                                 const adapters::OrderRef& r,
+                                 const std::function<bool(const core::FulfillmentFact&)>& done) {
+  core::FulfillmentFact last;
+  EXPECT_TRUE(SimHarness::eventually([&] {
+    auto got = h.run(a.get_order(r));
+    if (got) last = *got;
+    return got && done(last);
+  }));
+  return last;
+}
+
+TEST(PrintfulAgainstSimulator, AnOrderFailingAfterItsFirstPackageSaysWhatLeft) {
+  SimHarness h("printful", sim::make_printful_sim, {}, 100);
+  sim::Knobs k;
+  k.fail_after_first_package = true;
+  h.ctx().set_knobs(k);
+  auto a = h.adapter("printful", {{"api_token", "t"}}, {});
+  auto cap = line("cap", 1, 1500, bj::object{{"sync_variant", "10"}});
+  auto made = h.run(a->create_order(order("ful_pf4", {printful_tee(), cap})));
+  ASSERT_TRUE(made) << made.error().message;
+  auto failed = read_until(h, *a, ref("ful_pf4", made->reference),
+                           [](const auto& f) { return f.status == FulfillmentStatus::failed; });
+  EXPECT_EQ(failed.failure_code, "printful_failed");
+  ASSERT_EQ(failed.shipments.size(), 1u);
+  ASSERT_TRUE(failed.shipped);
+  EXPECT_EQ(*failed.shipped, (std::map<std::string, std::int64_t>{{"tee", 1}}));
 }
 
 TEST(PrintfulAgainstSimulator, RefusalAndRateLimitsAreTold) {
@@ -290,6 +323,28 @@ TEST(PrintifyAgainstSimulator, ARefusedOrderIsCanceledSoItCannotBeSentLater) {
   auto rec = h.recorded();
   EXPECT_EQ(count(rec, "POST", "/v1/shops/1234/orders.json"), 1u);
   EXPECT_EQ(count(rec, "POST", "/v1/shops/1234/orders/"), 2u);  // send_to_production, cancel
+}
+
+TEST(PrintifyAgainstSimulator, LineItemsTurnFulfilledAsTheirPackagesLeave) {
+  SimHarness h("printify", sim::make_printify_sim, {}, 100);
+  sim::Knobs k;
+  k.split_shipments = true;
+  h.ctx().set_knobs(k);
+  auto a = h.adapter("printify", {{"api_token", "t"}}, {{"shop_id", "1234"}});
+  auto tee = line("tee", 2, 2500, bj::object{{"sku", "MY-TEE"}});
+  auto made = h.run(a->create_order(order("ful_py3", {printify_mug(), tee})));
+  ASSERT_TRUE(made) << made.error().message;
+  // Three units: the mug and one tee leave first; the tee line is fulfilled with the second.
+  auto first = read_until(h, *a, ref("ful_py3", made->reference),
+                          [](const auto& f) { return f.shipments.size() == 1; });
+  EXPECT_EQ(first.status, FulfillmentStatus::in_production);  // partially-fulfilled
+  ASSERT_TRUE(first.shipped);
+  EXPECT_EQ(*first.shipped, (std::map<std::string, std::int64_t>{{"mug", 1}}));
+  auto both = read_until(h, *a, ref("ful_py3", made->reference),
+                         [](const auto& f) { return f.shipments.size() == 2; });
+  EXPECT_EQ(both.status, FulfillmentStatus::shipped);
+  ASSERT_TRUE(both.shipped);
+  EXPECT_EQ(*both.shipped, (std::map<std::string, std::int64_t>{{"mug", 1}, {"tee", 2}}));
 }
 
 TEST(PrintifyAgainstSimulator, SignedWebhooksCarryTheShipment) {
