@@ -1,9 +1,9 @@
 // Merch partners end to end: the real `merchgate` and `merchgate-sim` binaries over loopback.
 // One checkout with lines from two partners makes two orders, each with its tracking; a partner
 // that refuses gets its lines and their shipping refunded automatically, and one that fails after
-// its first package (Printful, Printify) what did not ship, once; an outage or rejected
+// its first package (Printful, Printify, Gelato) what did not ship, once; an outage or rejected
 // credentials are waited out (one order, no refund); a cancel asks the partner first; duplicated
-// and reordered webhooks count once;
+// and reordered webhooks count once, and a Gelato order split in two packages announces each;
 // with every webhook dropped the reconciler still catches up; an unsigned webhook that
 // contradicts the partner's API changes nothing but a read of that API; and the catalog imports
 // the partners' products.
@@ -284,6 +284,12 @@ TEST(MerchEndToEnd, APrintifyOrderFailingAfterItsFirstPackageRefundsWhatDidNotSh
       {"printify", "printify-main", kPrintifySecret, "py-mug", "py-tee", 2000 + 324});
 }
 
+TEST(MerchEndToEnd, AGelatoOrderFailingAfterItsFirstPackageRefundsWhatDidNotShip) {
+  // The poster (1500) did not ship; 4.99 for two items: 499 x 1500 / 2400 = 311.9 -> 312.
+  expect_refund_of_what_did_not_ship(
+      {"gelato", "gelato-main", "", "g-card", "g-poster", 1500 + 312});
+}
+
 // Printful with `api_token`, quoting from the tee's shipping table so a checkout opens whatever
 // Printful's API does.
 bj::object printful_quoting_from_tables(GatewayProcess& gw, const SimProcess& sim,
@@ -449,6 +455,50 @@ TEST(MerchEndToEnd, DuplicatedAndReorderedWebhooksOfASplitShipmentCountOnce) {
   // Printful says `partial` between the packages.
   expect_two_packages_announced_then_fulfilled(types);
   EXPECT_EQ(sim.orders_for("printful", std::string(f->at("id").as_string())), 1u);
+}
+
+TEST(MerchEndToEnd, AGelatoOrderSplitInTwoPackagesAnnouncesEachAndShipsWithTheLast) {
+  TempDir dir;
+  GatewayProcess gw(dir.path());
+  gw.start();
+  SimProcess sim(dir.path(), {{"gelato", hook(gw, "gelato-main"), ""}}, 300);
+  configure(gw, sim);
+  // Every webhook twice, newest first, and the order ships in two packages: the card, then the
+  // poster.
+  sim.knobs(
+      "gelato",
+      R"({"duplicate_webhooks": true, "out_of_order_webhooks": true, "split_shipments": true})");
+  std::string id = create(gw, {{"g-card", 1}, {"g-poster", 1}});
+  ASSERT_FALSE(id.empty());
+  // Between the packages: the first is announced, the order is still being made.
+  bj::object between = wait_checkout(gw, id, [](const bj::object& x) {
+    const bj::object* f = fulfillment_at(x, "gelato-main");
+    return f && f->at("shipments").as_array().size() >= 1;
+  });
+  const bj::object* f = fulfillment_at(between, "gelato-main");
+  ASSERT_TRUE(f) << bj::serialize(between) << "\n" << gw.log_tail();
+  if (f->at("shipments").as_array().size() == 1) {
+    EXPECT_EQ(status_of(f), "in_production");
+    EXPECT_EQ(f->at("lines").as_array()[0].at("quantity_shipped"), 1);
+    EXPECT_EQ(f->at("lines").as_array()[1].at("quantity_shipped"), 0);
+    EXPECT_EQ(between.at("status"), "fulfilling");
+  }
+  bj::object c = wait_checkout(gw, id, [](const bj::object& x) {
+    const bj::object* f = fulfillment_at(x, "gelato-main");
+    return f && f->at("shipments").as_array().size() == 2 && x.at("status") == "fulfilled";
+  });
+  f = fulfillment_at(c, "gelato-main");
+  ASSERT_TRUE(f && f->at("shipments").as_array().size() == 2) << bj::serialize(c) << "\n"
+                                                              << gw.log_tail();
+  EXPECT_TRUE(status_of(f) == "shipped" || status_of(f) == "delivered") << status_of(f);
+  EXPECT_NE(f->at("shipments").as_array()[0].at("tracking_number"),
+            f->at("shipments").as_array()[1].at("tracking_number"));
+  EXPECT_EQ(f->at("lines").as_array()[1].at("quantity_shipped"), 1);
+  // Let the late copies arrive, then count: one `shipped` per package, and the checkout is
+  // fulfilled only with the last (the log is newest first).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  expect_two_packages_announced_then_fulfilled(event_types(gw, id));
+  EXPECT_EQ(sim.orders_for("gelato", std::string(f->at("id").as_string())), 1u);
 }
 
 TEST(MerchEndToEnd, WithEveryWebhookLostTheReconcilerCatchesUp) {

@@ -4,6 +4,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+
 namespace mg::sim {
 namespace {
 
@@ -16,7 +18,10 @@ http::Response gelato_error(int status, std::string code, std::string message) {
   return json_reply(status, bj::object{{"code", code}, {"message", message}});
 }
 
+// The order's status. While a split order's first package is out it stays `printed`: Gelato's
+// order is shipped with its last item.
 std::string_view gelato_status(const Order& o) {
+  if (o.partial) return "printed";
   switch (o.stage) {
     case Stage::draft:
       return "draft";
@@ -41,41 +46,51 @@ std::string uuid(Context& ctx) {
          ctx.random_id("", 4) + "-" + ctx.random_id("", 12);
 }
 
-bj::array item_ids(const Order& o) {
-  bj::array ids;
-  if (const auto* items = o.request.if_contains("items"); items && items->is_array()) {
-    std::size_t i = 0;
-    for (const auto& it : items->as_array()) {
-      if (it.is_object()) ids.push_back(bj::value(o.id + "-item-" + std::to_string(i++)));
+std::string item_id(const Order& o, std::size_t i) { return o.id + "-item-" + std::to_string(i); }
+
+// One entry of an item's `fulfillments`: the package it left in.
+bj::object fulfillment_json(const merch::Package& p) {
+  return bj::object{{"trackingCode", p.tracking_number},
+                    {"trackingUrl", p.tracking_url},
+                    {"shipmentMethodName", p.carrier},
+                    {"shipmentMethodUid", "dhl_parcel"},
+                    {"fulfillmentCountry", "DE"}};
+}
+
+// The request's items as Gelato returns them: each with its id, its own status (shipped once all
+// its units left, else the order's) and one `fulfillments` entry per package it is in.
+bj::array items_json(const Order& o) {
+  bj::array items;
+  const auto* in = o.request.if_contains("items");
+  if (!in || !in->is_array()) return items;
+  for (const auto& it : in->as_array()) {
+    if (!it.is_object()) continue;
+    std::size_t i = items.size();
+    bj::object item = it.as_object();
+    item["id"] = item_id(o, i);
+    bj::array fulfillments;
+    for (const auto& p : o.packages) {
+      bool holds = std::any_of(p.items.begin(), p.items.end(),
+                               [&](const merch::ItemUnits& u) { return u.item == i; });
+      if (holds) fulfillments.push_back(fulfillment_json(p));
     }
+    bool left = merch::units_shipped(o, i) >= merch::num(item, "quantity", 1);
+    item["fulfillmentStatus"] = !left                          ? gelato_status(o)
+                                : o.stage == Stage::delivered ? "delivered"
+                                                               : "shipped";
+    item["fulfillments"] = std::move(fulfillments);
+    items.push_back(std::move(item));
   }
-  return ids;
+  return items;
 }
 
 bj::object order_json(const Order& o) {
-  bj::array items;
-  bj::array fulfillments;
-  for (const auto& p : o.packages) {
-    fulfillments.push_back(bj::object{{"trackingCode", p.tracking_number},
-                                      {"trackingUrl", p.tracking_url},
-                                      {"shipmentMethodName", p.carrier},
-                                      {"shipmentMethodUid", "sim_standard"},
-                                      {"fulfillmentCountry", "DE"}});
-  }
-  if (const auto* in = o.request.if_contains("items"); in && in->is_array()) {
-    std::size_t i = 0;
-    for (const auto& it : in->as_array()) {
-      if (!it.is_object()) continue;
-      bj::object item = it.as_object();
-      item["id"] = o.id + "-item-" + std::to_string(i++);
-      item["fulfillmentStatus"] = gelato_status(o);
-      items.push_back(std::move(item));
-    }
-  }
   bj::array packages;
   for (const auto& p : o.packages) {
+    bj::array held;
+    for (const auto& u : p.items) held.push_back(bj::value(item_id(o, u.item)));
     packages.push_back(bj::object{{"id", p.id},
-                                  {"orderItemIds", item_ids(o)},
+                                  {"orderItemIds", std::move(held)},
                                   {"trackingCode", p.tracking_number},
                                   {"trackingUrl", p.tracking_url}});
   }
@@ -90,7 +105,7 @@ bj::object order_json(const Order& o) {
                     {"channel", "api"},
                     {"createdAt", merch::iso_time(o.created_ms)},
                     {"updatedAt", merch::iso_time(o.created_ms)},
-                    {"items", std::move(items)},
+                    {"items", items_json(o)},
                     {"shipment", bj::object{{"id", o.id + "-shipment"},
                                             {"shipmentMethodName", o.carrier},
                                             {"shipmentMethodUid", "sim_standard"},
@@ -160,7 +175,7 @@ class GelatoSim final : public merch::OrderBookSim {
     o.external_id = str(*body, "orderReferenceId");
     o.scope = "gelato";
     o.request = *body;
-    o.split = ctx_.knobs().split_shipments;
+    o.item_quantities = merch::quantities(items);
     o.carrier = "DHL Parcel";
     Order stored = book_.add(std::move(o));
     if (str(*body, "orderType") != "draft") {
@@ -276,22 +291,12 @@ class GelatoSim final : public merch::OrderBookSim {
   void announce(const Order& o, Stage before, std::size_t packages_before) override {
     if (o.stage == Stage::draft) return;
     if (o.stage == before && o.packages.size() == packages_before) return;
-    bj::array fulfillments;
-    for (const auto& p : o.packages) {
-      fulfillments.push_back(bj::object{{"trackingCode", p.tracking_number},
-                                        {"trackingUrl", p.tracking_url},
-                                        {"shipmentMethodName", p.carrier},
-                                        {"shipmentMethodUid", "dhl_parcel"},
-                                        {"fulfillmentCountry", "DE"}});
-    }
     bj::array items;
-    if (const auto* in = o.request.if_contains("items"); in && in->is_array()) {
-      for (const auto& it : in->as_array()) {
-        if (!it.is_object()) continue;
-        items.push_back(bj::object{{"itemReferenceId", str(it.as_object(), "itemReferenceId")},
-                                   {"fulfillmentStatus", gelato_status(o)},
-                                   {"fulfillments", fulfillments}});
-      }
+    for (const auto& it : items_json(o)) {
+      const auto& item = it.as_object();
+      items.push_back(bj::object{{"itemReferenceId", str(item, "itemReferenceId")},
+                                 {"fulfillmentStatus", item.at("fulfillmentStatus")},
+                                 {"fulfillments", item.at("fulfillments")}});
     }
     bj::object event{{"id", "os_" + ctx_.random_id("", 13)},
                      {"event", "order_status_updated"},

@@ -436,6 +436,44 @@ TEST(GelatoAgainstSimulator, PrintedOrdersCannotBeCanceledAndWebhooksAreHints) {
   }
 }
 
+TEST(GelatoAgainstSimulator, ASplitOrderNamesWhatEachPackageHeldAndShipsWithTheLast) {
+  SimHarness h("gelato", sim::make_gelato_sim, {}, 100);
+  sim::Knobs k;
+  k.split_shipments = true;
+  h.ctx().set_knobs(k);
+  auto a = h.adapter("gelato", {{"api_key", "g-key"}}, {});
+  auto card = line("card", 1, 900, bj::object{{"product_uid", "cards_a5"}});
+  auto made = h.run(a->create_order(order("ful_g3", {gelato_poster(), card})));
+  ASSERT_TRUE(made) << made.error().message;
+  auto first = read_until(h, *a, ref("ful_g3", made->reference),
+                          [](const auto& f) { return f.shipments.size() == 1; });
+  EXPECT_EQ(first.status, FulfillmentStatus::in_production);  // printed until the last item
+  ASSERT_TRUE(first.shipped);
+  EXPECT_EQ(*first.shipped, (std::map<std::string, std::int64_t>{{"poster", 1}}));
+  auto both = read_until(h, *a, ref("ful_g3", made->reference),
+                         [](const auto& f) { return f.shipments.size() == 2; });
+  EXPECT_EQ(both.status, FulfillmentStatus::shipped);
+  EXPECT_NE(both.shipments[0].tracking_number, both.shipments[1].tracking_number);
+  ASSERT_TRUE(both.shipped);
+  EXPECT_EQ(*both.shipped, (std::map<std::string, std::int64_t>{{"card", 1}, {"poster", 1}}));
+  // Its webhooks carry each item's own tracking: the card's is only its own package.
+  bj::array card_tracking;
+  ASSERT_TRUE(SimHarness::eventually([&] {
+    for (const auto& w : h.webhooks()) {
+      bj::value event = bj::parse(w.body);
+      const auto& items = event.at("items").as_array();
+      if (items.size() == 2 && !items[1].at("fulfillments").as_array().empty()) {
+        card_tracking = items[1].at("fulfillments").as_array();
+        EXPECT_EQ(items[1].at("itemReferenceId"), "card");
+        return true;
+      }
+    }
+    return false;
+  }));
+  ASSERT_EQ(card_tracking.size(), 1u);
+  EXPECT_EQ(card_tracking[0].at("trackingCode").as_string(), both.shipments[1].tracking_number);
+}
+
 // ---- the Merch Partner Protocol, and Spring over it -------------------------------------------
 
 TEST(ProtocolAgainstSimulator, CreateIsIdempotentByExternalIdAndWebhooksVerify) {
