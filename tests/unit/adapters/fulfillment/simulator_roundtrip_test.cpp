@@ -127,31 +127,6 @@ TEST(PrintfulAgainstSimulator, MakesADraftConfirmsItAndARetryFindsIt) {
   EXPECT_EQ(canceled->status, FulfillmentStatus::canceled);
 }
 
-TEST(PrintfulAgainstSimulator, ShipsInTwoPackagesAndRefusesCancelInProduction) {
-  SimHarness h("printful", sim::make_printful_sim, {}, 100);
-  sim::Knobs k;
-  k.split_shipments = true;
-  h.ctx().set_knobs(k);
-  auto a = h.adapter("printful", {{"api_token", "t"}}, {});
-  auto made = h.run(a->create_order(order("ful_pf2", {printful_tee(2)})));
-  ASSERT_TRUE(made) << made.error().message;
-  core::FulfillmentFact last;
-  ASSERT_TRUE(SimHarness::eventually([&] {
-    auto got = h.run(a->get_order(ref("ful_pf2", made->reference)));
-    if (got) last = *got;
-    return got && got->shipments.size() == 2;
-  }));
-  EXPECT_EQ(last.status, FulfillmentStatus::shipped);
-  EXPECT_NE(last.shipments[0].tracking_number, last.shipments[1].tracking_number);
-  EXPECT_FALSE(last.shipments[0].tracking_url.empty());
-  // One tee in each package, named by the external_id the adapter gave the item.
-  ASSERT_TRUE(last.shipped);
-  EXPECT_EQ(*last.shipped, (std::map<std::string, std::int64_t>{{"tee", 2}}));
-  auto cancel = h.run(a->cancel_order(ref("ful_pf2", made->reference)));
-  ASSERT_FALSE(cancel);
-  EXPECT_TRUE(cancel.error().is(adapter_errc::invalid_state)) << cancel.error().message;
-}
-
 // Polls the adapter's read of the order until `done` holds; returns the last read.
 core::FulfillmentFact read_until(SimHarness& h, adapters::FulfillmentAdapter& a,
                                  const adapters::OrderRef& r,
@@ -163,6 +138,28 @@ core::FulfillmentFact read_until(SimHarness& h, adapters::FulfillmentAdapter& a,
     return got && done(last);
   }));
   return last;
+}
+
+TEST(PrintfulAgainstSimulator, ShipsInTwoPackagesAndRefusesCancelInProduction) {
+  SimHarness h("printful", sim::make_printful_sim, {}, 100);
+  sim::Knobs k;
+  k.split_shipments = true;
+  h.ctx().set_knobs(k);
+  auto a = h.adapter("printful", {{"api_token", "t"}}, {});
+  auto made = h.run(a->create_order(order("ful_pf2", {printful_tee(2)})));
+  ASSERT_TRUE(made) << made.error().message;
+  auto last = read_until(h, *a, ref("ful_pf2", made->reference),
+                         [](const auto& f) { return f.shipments.size() == 2; });
+  ASSERT_EQ(last.shipments.size(), 2u);
+  EXPECT_EQ(last.status, FulfillmentStatus::shipped);
+  EXPECT_NE(last.shipments[0].tracking_number, last.shipments[1].tracking_number);
+  EXPECT_FALSE(last.shipments[0].tracking_url.empty());
+  // One tee in each package, named by the external_id the adapter gave the item.
+  ASSERT_TRUE(last.shipped);
+  EXPECT_EQ(*last.shipped, (std::map<std::string, std::int64_t>{{"tee", 2}}));
+  auto cancel = h.run(a->cancel_order(ref("ful_pf2", made->reference)));
+  ASSERT_FALSE(cancel);
+  EXPECT_TRUE(cancel.error().is(adapter_errc::invalid_state)) << cancel.error().message;
 }
 
 TEST(PrintfulAgainstSimulator, AnOrderFailingAfterItsFirstPackageSaysWhatLeft) {
