@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
     }
     so.tls_cert_file = tls_cert;
     so.tls_key_file = tls_key;
+    so.io_threads = 2;  // the simulators lock their own state; connections need no strand
     p.ctx = std::make_unique<sim::Context>(io, name, seed);
     p.ctx->set_knobs(knobs);
     p.ctx->set_webhook_url(p.webhook_url);
