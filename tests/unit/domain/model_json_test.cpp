@@ -340,6 +340,23 @@ TEST(EventBody, IsTheEnvelopeAroundTheObject) {
   EXPECT_EQ(v.at("data").at("object").at("status").as_string(), "paid");
 }
 
+// The body is assembled as text around the snapshot: byte for byte what serializing the whole
+// envelope gives, including escapes and a checkout-less event's null.
+TEST(EventBody, IsByteForByteTheSerializedEnvelope) {
+  Event e;
+  e.id = "evt_\"quoted\"";
+  e.type = "refund.updated";
+  e.created_at = kT;
+  e.object = {{"id", "re_1"}, {"note", "caf\u00e9 \\ \n"}, {"lines", bj::array{1, 2}}};
+  bj::object envelope{{"id", e.id},
+                      {"object", "event"},
+                      {"type", e.type},
+                      {"created_at", "2023-11-14T22:13:20.123Z"},
+                      {"checkout", nullptr},
+                      {"data", bj::object{{"object", e.object}}}};
+  EXPECT_EQ(event_body(e), bj::serialize(envelope));
+}
+
 TEST(SellerStorage, RoundTrips) {
   Seller s{"sel_hype", "Hype", 500, {{"stripe-main", "acct_1Hype"}}, kT, kT + 1};
   auto back = seller_from_storage(bj::parse(bj::serialize(to_json(s, Form::storage))).as_object());
