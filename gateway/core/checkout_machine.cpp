@@ -5,6 +5,7 @@
 #include "gateway/core/money.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace mg::core {
 namespace {
@@ -45,6 +46,8 @@ class Transition {
       if (!type.empty()) pending_.push_back({std::string(type), PendingEvent::Kind::checkout, {}});
     }
     if (!pending_.empty() || moved) c_.updated_at = now_;
+    // Every checkout event of one transition shows the same final state: render it once.
+    std::optional<boost::json::object> snapshot;
     for (auto& p : pending_) {
       Event e;
       e.id = new_id("evt");
@@ -53,7 +56,8 @@ class Transition {
       e.created_at = now_;
       switch (p.kind) {
         case PendingEvent::Kind::checkout:
-          e.object = to_json(c_, Form::api);
+          if (!snapshot) snapshot = to_json(c_, Form::api);
+          e.object = *snapshot;
           break;
         case PendingEvent::Kind::refund:
           e.object = to_json(*c_.refund(p.id), c_, Form::api);
