@@ -90,8 +90,9 @@ http::request<http::string_body> make_request(const Options& o, const std::strin
     req.body() = R"({"seller":")" + o.seller + R"(","currency":"EUR","lines":[{"sku":")" + o.sku +
                  R"(","quantity":1}],"buyer":{"id":"u_bench","email":"b@example.com",)"
                  R"("shipping_address":{"name":"Bench","line1":"1 Main St","city":"Milan",)"
-                 R"("postal_code":"20121","country":"IT"}},"payment":{"method":")" +
-                 o.method + R"("}})";
+                 R"("postal_code":"20121","country":"IT"}},"payment":{)" +
+                 (o.method.empty() ? std::string() : R"("method":")" + o.method + R"(")") +
+                 "}}";
   }
   req.prepare_payload();
   return req;
@@ -167,7 +168,8 @@ int main(int argc, char** argv) {
   cli.add_option("--adapter", o.adapter);
   cli.add_option("--seller", o.seller);
   cli.add_option("--sku", o.sku);
-  cli.add_option("--method", o.method, "payment method token (checkout mode)");
+  cli.add_option("--method", o.method,
+                 "payment method token (checkout mode); empty: none, the buyer's client confirms");
   CLI11_PARSE(cli, argc, argv);
 
   std::string hmac_key;

@@ -4,7 +4,9 @@
 #      (keep-alive), HTTPS with a new connection per call (resumed TLS session), one in flight,
 #      then pooled HTTPS with 16 in flight;
 #   2. POST /v1/checkouts through the Stripe adapter (HTTPS to the simulator, which confirms
-#      pm_card_visa and sends the signed payment_intent.succeeded webhook back), closed loop.
+#      pm_card_visa and sends the signed payment_intent.succeeded webhook back), closed loop;
+#   3. the same without a method: the PaymentIntent waits for the buyer's client
+#      (automatic_payment_methods, client_secret in the reply), as app checkouts usually start.
 # Usage: scripts/bench-payments.sh [build-dir]. Figures go to docs/performance.md by hand.
 set -euo pipefail
 build=${1:-build}
@@ -95,3 +97,9 @@ sleep 2  # let the simulator's webhooks land before counting
 intents=$(curl -sf --cacert "$work/sim.pem" https://127.0.0.1:$sim_https/__sim/state |
   python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(1 for p in s["payment_intents"] if p["status"]=="succeeded"))')
 echo "   payment intents succeeded at the simulator: $intents"
+echo "-- merchgate POST /v1/checkouts through stripe, no method (the buyer's client confirms later), closed loop"
+"$build/bench/merchgate-loadgen" --port $gw_port --mode checkout --key "$MERCHGATE_API_KEY" \
+  --method "" -c "$connections" -d "$seconds" || true
+waiting=$(curl -sf --cacert "$work/sim.pem" https://127.0.0.1:$sim_https/__sim/state |
+  python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(1 for p in s["payment_intents"] if p["status"]=="requires_payment_method"))')
+echo "   payment intents waiting for the buyer at the simulator: $waiting"
