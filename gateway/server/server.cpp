@@ -307,8 +307,10 @@ struct Connection : std::enable_shared_from_this<Connection> {
       return;
     }
     timed_out = true;
+    // Closed, not cancelled: a read that completed just before (its completion still queued)
+    // would escape a cancel, and the next read would run with no timer left.
     error_code ignored;
-    socket->cancel(ignored);
+    socket->close(ignored);
   }
 };
 
@@ -333,7 +335,9 @@ struct Server::IoPool {
   }
   // Stops the threads; connections still open are abandoned and their coroutines destroyed with
   // the contexts (their owners have drained or closed them by now).
+  ~IoPool() { stop(); }
   void stop() {
+    stopping = true;
     guards.clear();
     for (auto& io : contexts) io->stop();
     for (auto& t : threads) t.join();
@@ -345,6 +349,7 @@ struct Server::IoPool {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
   std::size_t next_index = 0;  // only the acceptor's strand touches it
+  std::atomic<bool> stopping{false};  // a connection accepted after this is closed at once
 };
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
@@ -429,14 +434,17 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     return {};
   }
 
-  void start(IoPool* pool) {
+  void start(std::shared_ptr<IoPool> pool) {
     if (started_ || !acceptor_.is_open()) return;
     started_ = true;
-    asio::co_spawn(acceptor_.get_executor(), async_accept_loop(shared_from_this(), pool),
+    asio::co_spawn(acceptor_.get_executor(),
+                   async_accept_loop(shared_from_this(), std::move(pool)),
                    [](std::exception_ptr e) { log_exception("acceptor", std::move(e)); });
   }
 
-  asio::awaitable<void> async_accept_loop(std::shared_ptr<Impl> self, IoPool* pool) {
+  // Holds the pool: its contexts must outlive the pending accept whose socket belongs to one.
+  asio::awaitable<void> async_accept_loop(std::shared_ptr<Impl> self,
+                                          std::shared_ptr<IoPool> pool) {
     for (;;) {
       // A connection lives on one single-threaded context of the pool, or on a strand.
       tcp::socket socket = pool ? tcp::socket(pool->next()) : tcp::socket(asio::make_strand(io_));
@@ -448,6 +456,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         asio::steady_timer delay(acceptor_.get_executor(), kAcceptRetryDelay);
         co_await delay.async_wait(kUseTuple);
         continue;
+      }
+      if (pool && pool->stopping) {
+        socket.close(ec);
+        co_return;
       }
       if (count_.load() >= options_.max_connections) {
         socket.close(ec);
@@ -750,7 +762,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
 Server::Server(asio::io_context& io, ServerOptions options, Handler handler)
     : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {
-  if (impl_->options_.io_threads > 0) pool_ = std::make_unique<IoPool>(impl_->options_.io_threads);
+  if (impl_->options_.io_threads > 0) pool_ = std::make_shared<IoPool>(impl_->options_.io_threads);
 }
 
 Server::~Server() {
@@ -765,7 +777,7 @@ Server::~Server() {
     // A handler cut short still awaits work elsewhere (the store, an adapter) that will complete
     // onto its context: destroying the context would be a use after free, so it is left behind.
     // This only happens when shutdown abandons requests in flight.
-    static_cast<void>(pool_.release());
+    static_cast<void>(new std::shared_ptr<IoPool>(pool_));
   }
 }
 
@@ -775,7 +787,7 @@ std::uint16_t Server::port() const noexcept { return impl_->port_; }
 
 void Server::start() {
   if (pool_) pool_->start();
-  impl_->start(pool_.get());
+  impl_->start(pool_);
 }
 
 void Server::drain(std::chrono::milliseconds deadline, std::function<void()> done) {

@@ -65,7 +65,7 @@ class Server {
   struct Impl;
   struct IoPool;
   std::shared_ptr<Impl> impl_;
-  std::unique_ptr<IoPool> pool_;  // with io_threads > 0
+  std::shared_ptr<IoPool> pool_;  // with io_threads > 0; the accept loop holds it too
 };
 
 }  // namespace mg::http

@@ -76,6 +76,8 @@ http::Response control(sim::Context& ctx, sim::Simulator& s, const http::Request
 int main(int argc, char** argv) {
   sim::register_simulators();
   CLI::App cli{"merchgate-sim: partner simulators on loopback"};
+  // Before the partners: their servers post to it while they are destroyed.
+  asio::io_context io;
   std::map<std::string, Partner> partners;
   for (const auto& [name, factory] : sim::simulators()) {
     Partner& p = partners[name];
@@ -108,7 +110,6 @@ int main(int argc, char** argv) {
   cli.add_flag("--fail-after-first-package", knobs.fail_after_first_package);
   CLI11_PARSE(cli, argc, argv);
 
-  asio::io_context io;
   std::ofstream ready;
   int serving = 0;
   for (auto& [name, p] : partners) {
