@@ -14,14 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${BENCH_SECONDS:-10}
 connections=${BENCH_CONNECTIONS:-64}
 calls=${BENCH_CALLS:-20000}
-work=$(mktemp -d /tmp/merchgate-bench-pay-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source scripts/bench-common.sh merchgate-bench-pay
 
 sim_http=18511 sim_https=18512 gw_port=18443
 whsec=whsec_YmVuY2gtc3RyaXBlLXdlYmhvb2stc2VjcmV0

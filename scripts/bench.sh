@@ -7,14 +7,7 @@ build=${1:-build}
 cd "$(dirname "$0")/.."
 seconds=${BENCH_SECONDS:-10}
 connections=${BENCH_CONNECTIONS:-64}
-work=$(mktemp -d /tmp/merchgate-bench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source scripts/bench-common.sh merchgate-bench
 
 if ! command -v nginx >/dev/null; then
   sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)

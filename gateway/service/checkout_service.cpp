@@ -326,7 +326,7 @@ Task<Reply> CheckoutService::create_checkout(const Caller& caller, std::string k
                                  {"seller", c.seller},
                                  {"amount_total", c.amount_total},
                                  {"currency", c.currency}});
-  Preloaded preloaded{&c, catalog->seller, std::nullopt};
+  Preloaded preloaded{&c, std::move(catalog->seller), std::nullopt};
   co_return co_await run_inline(std::move(std::get<store::Job>(*first)), scope, key, &preloaded);
 }
 

@@ -1,13 +1,15 @@
 #pragma once
-// Reading a checkout through the app API and waiting, bounded, for it to reach a state: shared by
-// the end-to-end suites (merch_*, payments_*).
+// Reading a checkout and its events through the app API and waiting, bounded, for it to reach a
+// state: shared by the end-to-end suites (merch_*, payments_*).
 #include "tests/support/gateway_process.hpp"
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace mg::testing {
 
@@ -32,6 +34,24 @@ inline boost::json::object wait_checkout(
       },
       within);
   return last;
+}
+
+// The types of the checkout's events in the order GET /v1/events lists them (newest first);
+// empty on error.
+inline std::vector<std::string> event_types(GatewayProcess& gw, const std::string& id) {
+  std::vector<std::string> types;
+  auto r = gw.app("GET", "/v1/events?limit=100&checkout=" + id);
+  if (!r || r->status != 200) return types;
+  boost::json::value doc = r->json();
+  for (const auto& e : doc.as_object().at("data").as_array()) {
+    types.emplace_back(e.as_object().at("type").as_string());
+  }
+  return types;
+}
+
+inline bool has_event(GatewayProcess& gw, const std::string& id, const std::string& type) {
+  auto types = event_types(gw, id);
+  return std::find(types.begin(), types.end(), type) != types.end();
 }
 
 }  // namespace mg::testing

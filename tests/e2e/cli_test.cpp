@@ -1,32 +1,15 @@
 // The `merchgate` command line: clear start-up errors (one line each, exit 2), check-config,
 // migrate, backup, and a clean SIGTERM.
+#include "tests/e2e/command_run.hpp"
 #include "tests/support/gateway_process.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 namespace mg::testing {
 namespace {
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout + stderr
-};
-
-CommandResult run(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " " MERCHGATE_TEST_BINARY " " + args + " 2>&1";
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 512> buf{};
-  while (p && fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  int status = p ? pclose(p) : -1;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 std::string write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
@@ -36,7 +19,7 @@ std::string write(const std::string& path, const std::string& text) {
 int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 TEST(CommandLine, MissingConfigFileIsOneLineAndExit2) {
-  CommandResult r = run("serve --config /nonexistent/merchgate.json");
+  CommandResult r = run_merchgate("serve --config /nonexistent/merchgate.json");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(lines(r.output), 1) << r.output;
   EXPECT_NE(r.output.find("/nonexistent/merchgate.json"), std::string::npos) << r.output;
@@ -44,7 +27,8 @@ TEST(CommandLine, MissingConfigFileIsOneLineAndExit2) {
 
 TEST(CommandLine, BadJsonIsOneLineAndExit2) {
   TempDir dir;
-  CommandResult r = run("serve --config " + write(dir.path() + "/c.json", "{\"listen\": "));
+  CommandResult r =
+      run_merchgate("serve --config " + write(dir.path() + "/c.json", "{\"listen\": "));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(lines(r.output), 1) << r.output;
   EXPECT_NE(r.output.find("not valid JSON"), std::string::npos) << r.output;
@@ -56,7 +40,7 @@ TEST(CommandLine, CheckConfigNamesEveryBadKeyOnItsOwnLine) {
     "listen": "localhost:99999", "colour": "blue", "storage": {"sync": "sometimes"},
     "tls": {"cert": "/nonexistent/cert.pem", "key": "/nonexistent/key.pem"},
     "log": {"level": "loud"}})");
-  CommandResult r = run("check-config --config " + cfg);
+  CommandResult r = run_merchgate("check-config --config " + cfg);
   EXPECT_EQ(r.exit_code, 2);
   for (const char* key :
        {"listen:", "colour:", "storage.sync:", "tls.cert:", "tls.key:", "log.level:"}) {
@@ -70,7 +54,7 @@ TEST(CommandLine, CheckConfigNamesTheBadKeyOfASeedAdapter) {
   std::string cfg = write(dir.path() + "/c.json", R"({"seed": {"adapters": [
     {"id": "pay", "type": "sandbox_payments", "credentials": {"webhook_secret": "whsec_x"},
      "settings": {"succeed_after_ms": "soon"}}]}})");
-  CommandResult r = run("check-config --config " + cfg);
+  CommandResult r = run_merchgate("check-config --config " + cfg);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("seed.adapters[0].settings.succeed_after_ms"), std::string::npos)
       << r.output;
@@ -84,8 +68,8 @@ TEST(CommandLine, CheckConfigAcceptsTheExampleConfig) {
   std::string cert = write(dir.path() + "/cert.pem", "x"),
               key = write(dir.path() + "/key.pem", "x");
   CommandResult r =
-      run("check-config --config " MERCHGATE_SOURCE_DIR "/config/merchgate.example.json",
-          "MERCHGATE_TLS_CERT=" + cert + " MERCHGATE_TLS_KEY=" + key);
+      run_merchgate("check-config --config " MERCHGATE_SOURCE_DIR "/config/merchgate.example.json",
+                    "MERCHGATE_TLS_CERT=" + cert + " MERCHGATE_TLS_KEY=" + key);
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
@@ -95,7 +79,7 @@ TEST(CommandLine, UnreadableCertificateStopsServeWithOneLine) {
                           R"({"listen": "127.0.0.1:0", "storage": {"url": "sqlite:)" + dir.path() +
                               R"(/m.db"}, "tls": {"cert": ")" + dir.path() +
                               R"(/missing.pem", "key": ")" + dir.path() + R"(/missing-key.pem"}})");
-  CommandResult r = run("serve --config " + cfg);
+  CommandResult r = run_merchgate("serve --config " + cfg);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("missing.pem"), std::string::npos) << r.output;
 }
@@ -103,7 +87,7 @@ TEST(CommandLine, UnreadableCertificateStopsServeWithOneLine) {
 TEST(CommandLine, ShortBootstrapKeyIsRefused) {
   TempDir dir;
   std::string cfg = write(dir.path() + "/c.json", R"({"listen": "127.0.0.1:0"})");
-  CommandResult r = run("check-config --config " + cfg, "MERCHGATE_API_KEY=short");
+  CommandResult r = run_merchgate("check-config --config " + cfg, "MERCHGATE_API_KEY=short");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("MERCHGATE_API_KEY"), std::string::npos) << r.output;
 }
@@ -112,7 +96,7 @@ TEST(CommandLine, BadMasterKeyStopsServe) {
   TempDir dir;
   std::string cfg = write(dir.path() + "/c.json", R"({"listen": "127.0.0.1:0", "storage":
     {"url": "sqlite:)" + dir.path() + R"(/m.db"}})");
-  CommandResult r = run("serve --config " + cfg, "MERCHGATE_MASTER_KEY=dG9vc2hvcnQ=");
+  CommandResult r = run_merchgate("serve --config " + cfg, "MERCHGATE_MASTER_KEY=dG9vc2hvcnQ=");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("MERCHGATE_MASTER_KEY"), std::string::npos) << r.output;
 }
@@ -121,12 +105,13 @@ TEST(CommandLine, MigrateThenBackupMakesAReadableCopy) {
   TempDir dir;
   std::string cfg =
       write(dir.path() + "/c.json", R"({"storage": {"url": "sqlite:)" + dir.path() + R"(/m.db"}})");
-  CommandResult m = run("migrate --config " + cfg);
+  CommandResult m = run_merchgate("migrate --config " + cfg);
   EXPECT_EQ(m.exit_code, 0) << m.output;
   EXPECT_NE(m.output.find("schema version"), std::string::npos);
-  CommandResult b = run("backup --config " + cfg + " --to " + dir.path() + "/copy.db");
+  CommandResult b = run_merchgate("backup --config " + cfg + " --to " + dir.path() + "/copy.db");
   EXPECT_EQ(b.exit_code, 0) << b.output;
-  CommandResult again = run("backup --config " + cfg + " --to " + dir.path() + "/copy.db");
+  CommandResult again =
+      run_merchgate("backup --config " + cfg + " --to " + dir.path() + "/copy.db");
   EXPECT_EQ(again.exit_code, 2) << "a backup never overwrites";
 }
 

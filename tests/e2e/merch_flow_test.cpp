@@ -119,17 +119,6 @@ std::string status_of(const bj::object* f) {
   return f ? std::string(f->at("status").as_string()) : std::string();
 }
 
-std::vector<std::string> event_types(GatewayProcess& gw, const std::string& id) {
-  std::vector<std::string> types;
-  auto r = gw.app("GET", "/v1/events?limit=100&checkout=" + id);
-  if (!r || r->status != 200) return types;
-  bj::value doc = r->json();
-  for (const auto& e : doc.as_object().at("data").as_array()) {
-    types.emplace_back(e.as_object().at("type").as_string());
-  }
-  return types;
-}
-
 std::string create(GatewayProcess& gw, const std::vector<std::pair<std::string, int>>& lines) {
   auto r =
       gw.app("POST", "/v1/checkouts", GatewayFixture::checkout_body(lines), core::new_id("idem"));

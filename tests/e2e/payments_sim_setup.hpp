@@ -87,8 +87,10 @@ inline void configure(GatewayProcess& gw, const SimProcess& sim,
       {{"rules", bj::array{bj::object{{"match", bj::object{}}, {"processors", processors}}}}});
 }
 
-// checkout() and wait_checkout() come from tests/e2e/checkout_wait.hpp.
+// checkout(), wait_checkout(), event_types() and has_event() come from tests/e2e/checkout_wait.hpp.
 using mg::testing::checkout;
+using mg::testing::event_types;
+using mg::testing::has_event;
 using mg::testing::wait_checkout;
 
 inline std::string payment_status(const bj::object& c) {
@@ -97,22 +99,6 @@ inline std::string payment_status(const bj::object& c) {
 
 inline std::function<bool(const bj::object&)> payment_is(std::string status) {
   return [status](const bj::object& c) { return payment_status(c) == status; };
-}
-
-inline std::vector<std::string> event_types(GatewayProcess& gw, const std::string& id) {
-  std::vector<std::string> types;
-  auto r = gw.app("GET", "/v1/events?limit=100&checkout=" + id);
-  if (!r || r->status != 200) return types;
-  bj::value doc = r->json();
-  for (const auto& e : doc.as_object().at("data").as_array()) {
-    types.emplace_back(e.as_object().at("type").as_string());
-  }
-  return types;
-}
-
-inline bool has_event(GatewayProcess& gw, const std::string& id, const std::string& type) {
-  auto types = event_types(gw, id);
-  return std::find(types.begin(), types.end(), type) != types.end();
 }
 
 // POST /v1/checkouts for `lines` paid with `method` ("" for none); the 201 body.

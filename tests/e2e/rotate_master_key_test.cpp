@@ -1,32 +1,13 @@
 // `merchgate rotate-master-key`: the real binary re-encrypts every stored secret under a new key;
 // the gateway then runs with the new key, and refusals change nothing.
 #include "gateway/core/crypto.hpp"
+#include "tests/e2e/command_run.hpp"
 #include "tests/support/gateway_process.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 
 namespace mg::testing {
 namespace {
-
-struct CommandRun {
-  int exit_code = -1;
-  std::string output;
-};
-
-CommandRun run(const std::string& args, const std::string& env) {
-  std::string cmd = env + " " MERCHGATE_TEST_BINARY " " + args + " 2>&1";
-  CommandRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 512> buf{};
-  while (p && fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  int status = p ? pclose(p) : -1;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 std::vector<http::Header> admin_headers() {
   return {{"authorization", std::string("Bearer ") + kAdminKey},
@@ -48,20 +29,20 @@ TEST(RotateMasterKey, ReencryptsEverySecretAndTheGatewayRunsWithTheNewKey) {
   const std::string new_key = core::base64_encode(core::random_bytes(32));
   const std::string wrong_key = core::base64_encode(core::random_bytes(32));
 
-  CommandRun no_new =
-      run("rotate-master-key --config " + config, "MERCHGATE_MASTER_KEY=" + old_key);
+  CommandResult no_new =
+      run_merchgate("rotate-master-key --config " + config, "MERCHGATE_MASTER_KEY=" + old_key);
   EXPECT_EQ(no_new.exit_code, 2) << no_new.output;
   EXPECT_NE(no_new.output.find("MERCHGATE_NEW_MASTER_KEY"), std::string::npos) << no_new.output;
 
-  CommandRun wrong =
-      run("rotate-master-key --config " + config,
-          "MERCHGATE_MASTER_KEY=" + wrong_key + " MERCHGATE_NEW_MASTER_KEY=" + new_key);
+  CommandResult wrong =
+      run_merchgate("rotate-master-key --config " + config,
+                    "MERCHGATE_MASTER_KEY=" + wrong_key + " MERCHGATE_NEW_MASTER_KEY=" + new_key);
   EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
   EXPECT_NE(wrong.output.find("nothing changed"), std::string::npos) << wrong.output;
 
-  CommandRun rotated =
-      run("rotate-master-key --config " + config,
-          "MERCHGATE_MASTER_KEY=" + old_key + " MERCHGATE_NEW_MASTER_KEY=" + new_key);
+  CommandResult rotated =
+      run_merchgate("rotate-master-key --config " + config,
+                    "MERCHGATE_MASTER_KEY=" + old_key + " MERCHGATE_NEW_MASTER_KEY=" + new_key);
   ASSERT_EQ(rotated.exit_code, 0) << rotated.output;
   EXPECT_NE(rotated.output.find("of 3 adapter(s) and the secrets of 1 webhook endpoint(s)"),
             std::string::npos)
